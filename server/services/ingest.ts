@@ -1,0 +1,289 @@
+// Stores what agents report, exactly once. Every event is first written as an AgentEvent
+// keyed by its id (a replay or a QoS 1 duplicate finds the row and changes nothing);
+// in the same transaction it is projected into the usage log (access events, sessions)
+// and the machines' live state. The agent is then acknowledged up to the highest
+// sequence stored with no gap below it, so it never drops an event the server lacks.
+import type { Db, Tx } from '../db/client.js'
+import type { Agent } from '../db/generated/sqlite/client.js'
+
+export interface AgentEventEnvelope {
+  id: string
+  seq: number
+  type: string
+  at: string
+  machine?: string
+  body: Record<string, unknown>
+}
+
+/** What happened, for live pushes; null for a duplicate. */
+export interface Ingested {
+  event: AgentEventEnvelope
+  spaceId: string
+  projections: {
+    kind: 'access' | 'session.started' | 'session.ended' | 'machine.state' | 'fault' | 'badge.enrolled'
+    data: Record<string, unknown>
+  }[]
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined)
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
+
+export async function ingestEvent(db: Db, agent: Agent, event: AgentEventEnvelope): Promise<Ingested | null> {
+  // Replays are common (an agent resends what was not acknowledged yet): see them cheaply,
+  // outside any transaction. The check inside the transaction still decides.
+  if (await db.agentEvent.findUnique({ where: { id: event.id }, select: { id: true } })) return null
+  return storeOnce(db, agent, event).catch((error: { code?: string }) => {
+    // Another server instance stored the same event at the same moment: it is stored once.
+    if (error.code === 'P2002') return null
+    throw error
+  })
+}
+
+function storeOnce(db: Db, agent: Agent, event: AgentEventEnvelope): Promise<Ingested | null> {
+  return db.$transaction(
+    async (tx) => {
+      const existing = await tx.agentEvent.findUnique({ where: { id: event.id }, select: { id: true } })
+      if (existing) return null
+      const at = new Date(event.at)
+      await tx.agentEvent.create({
+        data: {
+          id: event.id,
+          agentId: agent.id,
+          seq: event.seq,
+          type: event.type,
+          at,
+          machine: event.machine ?? null,
+          body: event.body as object,
+        },
+      })
+      const result: Ingested = { event, spaceId: agent.spaceId, projections: [] }
+      const machine = event.machine
+        ? await tx.machine.findUnique({ where: { spaceId_slug: { spaceId: agent.spaceId, slug: event.machine } } })
+        : null
+      await project(tx, agent, event, at, machine, result)
+      return result
+    },
+    { maxWait: 15_000, timeout: 15_000 },
+  )
+}
+
+async function memberOf(tx: Tx, spaceId: string, body: Record<string, unknown>) {
+  const memberId = str(body.memberId)
+  if (memberId) {
+    const m = await tx.membership.findFirst({ where: { id: memberId, spaceId }, include: { person: true } })
+    if (m) return m
+  }
+  const uid = str(body.badgeUid)
+  if (!uid) return null
+  const badge = await tx.badge.findUnique({
+    where: { spaceId_uid: { spaceId, uid } },
+    include: { membership: { include: { person: true } } },
+  })
+  return badge?.membership ?? null
+}
+
+async function project(
+  tx: Tx,
+  agent: Agent,
+  event: AgentEventEnvelope,
+  at: Date,
+  machine: { id: string; slug: string } | null,
+  result: Ingested,
+) {
+  const body = event.body
+  const spaceId = agent.spaceId
+  switch (event.type) {
+    case 'access.granted':
+    case 'access.denied': {
+      const badgeUid = (str(body.badgeUid) ?? '').toUpperCase()
+      const member = await memberOf(tx, spaceId, body)
+      const decision = event.type === 'access.granted' ? 'granted' : 'denied'
+      const reason = str(body.reason) ?? (decision === 'granted' ? 'granted' : 'denied')
+      await tx.accessEvent.create({
+        data: {
+          spaceId,
+          machineId: machine?.id ?? null,
+          membershipId: member?.id ?? null,
+          badgeUid,
+          decision,
+          reason,
+          at,
+          agentId: agent.id,
+          eventId: event.id,
+        },
+      })
+      if (badgeUid) await tx.badge.updateMany({ where: { spaceId, uid: badgeUid }, data: { lastSeenAt: at } })
+      result.projections.push({
+        kind: 'access',
+        data: {
+          machine: machine?.slug ?? event.machine ?? null,
+          decision,
+          reason,
+          badgeUid,
+          member: member ? { id: member.id, name: member.person.name } : null,
+          at: event.at,
+        },
+      })
+      // "Enrol next badge": the first unknown badge tapped at this agent goes to the chosen member.
+      if (
+        reason === 'unknown_badge' &&
+        badgeUid &&
+        agent.enrolMemberId &&
+        agent.enrolUntil &&
+        agent.enrolUntil.getTime() >= at.getTime()
+      ) {
+        await tx.badge.create({
+          data: { spaceId, membershipId: agent.enrolMemberId, uid: badgeUid, label: 'Enrôlé à la borne' },
+        })
+        await tx.agent.update({ where: { id: agent.id }, data: { enrolMemberId: null, enrolUntil: null } })
+        await tx.auditLog.create({
+          data: {
+            spaceId,
+            action: 'badge.enrol',
+            target: badgeUid,
+            details: { member: agent.enrolMemberId, agent: agent.slug, machine: machine?.slug },
+          },
+        })
+        result.projections.push({ kind: 'badge.enrolled', data: { badgeUid, memberId: agent.enrolMemberId } })
+      }
+      return
+    }
+    case 'session.started': {
+      if (!machine) return
+      const member = await memberOf(tx, spaceId, body)
+      const badgeUid = str(body.badgeUid)?.toUpperCase()
+      const badge = badgeUid ? await tx.badge.findUnique({ where: { spaceId_uid: { spaceId, uid: badgeUid } } }) : null
+      const bookingId = str(body.bookingId)
+      const booking = bookingId ? await tx.booking.findFirst({ where: { id: bookingId, machineId: machine.id } }) : null
+      const sessionId = str(body.sessionId) ?? event.id
+      await tx.usageSession.upsert({
+        where: { agentSessionId: sessionId },
+        create: {
+          spaceId,
+          machineId: machine.id,
+          membershipId: member?.id ?? null,
+          badgeId: badge?.id ?? null,
+          bookingId: booking?.id ?? null,
+          startedAt: at,
+          agentSessionId: sessionId,
+        },
+        update: { startedAt: at, membershipId: member?.id ?? null },
+      })
+      if (booking && booking.status === 'confirmed')
+        await tx.booking.update({ where: { id: booking.id }, data: { status: 'checked_in' } })
+      await tx.machine.update({
+        where: { id: machine.id },
+        data: { liveState: 'in_use', liveSince: at, liveMemberId: member?.id ?? null },
+      })
+      result.projections.push({
+        kind: 'session.started',
+        data: {
+          machine: machine.slug,
+          member: member ? { id: member.id, name: member.person.name } : null,
+          at: event.at,
+          sessionId,
+        },
+      })
+      return
+    }
+    case 'session.ended': {
+      if (!machine) return
+      const sessionId = str(body.sessionId) ?? event.id
+      const durationSeconds = num(body.durationSeconds)
+      const endCause = str(body.endCause) ?? 'unknown'
+      const busySeconds = num(body.busySeconds)
+      const existing = await tx.usageSession.findUnique({ where: { agentSessionId: sessionId } })
+      const startedAt = existing?.startedAt ?? new Date(at.getTime() - (durationSeconds ?? 0) * 1000)
+      const member = existing?.membershipId ? null : await memberOf(tx, spaceId, body)
+      await tx.usageSession.upsert({
+        where: { agentSessionId: sessionId },
+        create: {
+          spaceId,
+          machineId: machine.id,
+          membershipId: member?.id ?? null,
+          startedAt,
+          endedAt: at,
+          endCause,
+          busySeconds: busySeconds ?? null,
+          agentSessionId: sessionId,
+        },
+        update: { endedAt: at, endCause, busySeconds: busySeconds ?? null },
+      })
+      await tx.machine.update({
+        where: { id: machine.id },
+        data: { liveState: 'idle', liveSince: at, liveMemberId: null },
+      })
+      result.projections.push({
+        kind: 'session.ended',
+        data: {
+          machine: machine.slug,
+          at: event.at,
+          sessionId,
+          durationSeconds: durationSeconds ?? Math.round((at.getTime() - startedAt.getTime()) / 1000),
+          endCause,
+        },
+      })
+      return
+    }
+    case 'machine.state': {
+      if (!machine) return
+      const state = str(body.state)
+      const watts = num(body.watts)
+      await tx.machine.update({
+        where: { id: machine.id },
+        data: {
+          ...(state ? { liveState: state, liveSince: at } : {}),
+          ...(watts !== undefined ? { liveWatts: watts } : {}),
+        },
+      })
+      result.projections.push({
+        kind: 'machine.state',
+        data: { machine: machine.slug, state: state ?? null, watts: watts ?? null, at: event.at },
+      })
+      return
+    }
+    case 'device.fault': {
+      if (machine && body.ok !== true)
+        await tx.machine.update({ where: { id: machine.id }, data: { liveState: 'fault', liveSince: at } })
+      result.projections.push({
+        kind: 'fault',
+        data: {
+          machine: machine?.slug ?? null,
+          device: str(body.device) ?? null,
+          message: str(body.message) ?? str(body.reason) ?? null,
+          ok: body.ok === true,
+          at: event.at,
+        },
+      })
+      return
+    }
+    default:
+      // Unknown types are stored (AgentEvent) for a newer server to read; nothing to project.
+      return
+  }
+}
+
+/** Moves the agent's acknowledged sequence past every contiguous stored event; returns it. */
+export async function advanceAck(db: Db, agentId: string): Promise<number> {
+  const agent = await db.agent.findUniqueOrThrow({ where: { id: agentId }, select: { ackedSeq: true } })
+  let acked = agent.ackedSeq
+  for (;;) {
+    const rows = await db.agentEvent.findMany({
+      where: { agentId, seq: { gt: acked, lte: acked + 500 } },
+      select: { seq: true },
+      orderBy: { seq: 'asc' },
+    })
+    let moved = false
+    for (const row of rows) {
+      if (row.seq !== acked + 1) break
+      acked = row.seq
+      moved = true
+    }
+    if (!moved || rows.length < 500) break
+  }
+  if (acked !== agent.ackedSeq) {
+    // Only ever forward, also when two instances race.
+    await db.agent.updateMany({ where: { id: agentId, ackedSeq: { lt: acked } }, data: { ackedSeq: acked } })
+  }
+  return acked
+}

@@ -1,0 +1,79 @@
+// Authorisation per space and role, in one place. A caller who is not a member of a space
+// gets 404 for it, never 403: the existence of another space's data is not revealed.
+import type { FastifyRequest } from 'fastify'
+import type { Db } from '../db/client.js'
+import type { Membership, Person, Space } from '../db/generated/sqlite/client.js'
+import { AppError, forbidden, notFound } from '../lib/errors.js'
+import { type Caller, requireCaller } from '../plugins/auth.js'
+
+export const roles = ['maker', 'trainer', 'staff', 'admin'] as const
+export type Role = (typeof roles)[number]
+const rank: Record<Role, number> = { maker: 0, trainer: 1, staff: 2, admin: 3 }
+
+export const atLeast = (role: string, min: Role) => (rank[role as Role] ?? -1) >= rank[min]
+
+export interface SpaceContext {
+  caller: Caller
+  space: Space
+  membership: Membership
+  role: Role
+  /** Staff or admin: manages the space. */
+  isStaff: boolean
+}
+
+export async function spaceContext(
+  db: Db,
+  request: FastifyRequest,
+  slug: string,
+  min: Role = 'maker',
+): Promise<SpaceContext> {
+  const caller = requireCaller(request)
+  const membership = await db.membership.findFirst({
+    where: { personId: caller.personId, space: { slug } },
+    include: { space: true },
+  })
+  if (!membership) throw notFound(`space "${slug}"`)
+  const role = membership.role as Role
+  if (!atLeast(role, min)) throw forbidden(`this needs the ${min} role in ${membership.space.name}`)
+  const { space, ...rest } = membership
+  return { caller, space, membership: rest, role, isStaff: atLeast(role, 'staff') }
+}
+
+export type MemberWithPerson = Membership & { person: Person }
+
+/** A member of the space by membership id, person id or email. */
+export async function findMember(db: Db, spaceId: string, ref: string): Promise<MemberWithPerson> {
+  const member = await db.membership.findFirst({
+    where: {
+      spaceId,
+      OR: ref.includes('@') ? [{ person: { email: ref.toLowerCase() } }] : [{ id: ref }, { personId: ref }],
+    },
+    include: { person: true },
+  })
+  if (!member) throw notFound(`member "${ref}"`)
+  return member
+}
+
+/** The member a request is about: staff may name anyone, others only themselves. */
+export async function memberInScope(db: Db, ctx: SpaceContext, ref: string | undefined): Promise<MemberWithPerson> {
+  if (!ref) return findMember(db, ctx.space.id, ctx.membership.id)
+  const member = await findMember(db, ctx.space.id, ref)
+  if (!ctx.isStaff && member.id !== ctx.membership.id) throw forbidden('you may act only for yourself')
+  return member
+}
+
+export function ensureSuspendedOk(member: Membership) {
+  if (member.suspended) throw new AppError(403, 'MEMBER_SUSPENDED')
+}
+
+export async function audit(
+  db: Pick<Db, 'auditLog'>,
+  ctx: Pick<SpaceContext, 'space' | 'caller'>,
+  action: string,
+  target: string,
+  details: Record<string, unknown> = {},
+) {
+  await db.auditLog.create({
+    data: { spaceId: ctx.space.id, actorId: ctx.caller.personId, action, target, details: details as object },
+  })
+}
