@@ -1,0 +1,298 @@
+// The agent: devices, one controller per machine, the durable store, the rights cache,
+// and the MQTT link to the server (status with Last Will, events out until acknowledged,
+// rights and commands in). It decides locally: the server and the network may be down.
+import { EventEmitter } from 'node:events'
+import mqtt, { type MqttClient } from 'mqtt'
+import {
+  AckSchema,
+  agentTopic,
+  type Command,
+  CommandSchema,
+  MAX_RIGHTS_PAYLOAD_BYTES,
+  parseAgentTopic,
+  parsePayload,
+  RightsMessageSchema,
+  type Status,
+} from '../protocol/mqtt.js'
+import { type RightsSnapshot, RightsSnapshotSchema } from '../protocol/rights.js'
+import type { AgentConfig } from './core/config.js'
+import { MachineController } from './core/machine-controller.js'
+import { AgentStore } from './core/outbox.js'
+import { RightsCache } from './core/rights-cache.js'
+import { DeviceFactory, type ReaderConfig, type RelayConfig } from './devices/factory.js'
+import type { PortFactory } from './devices/serial.js'
+import type { BadgeReader, Relay } from './devices/types.js'
+
+export const AGENT_VERSION = '0.1.0'
+
+export interface AgentDeps {
+  ports?: PortFactory
+  simulate?: boolean
+  now?: () => number
+  log?: (level: 'info' | 'warn' | 'error', message: string, extra?: object) => void
+  /** Seconds between time-rule checks and between status heartbeats. */
+  tickMs?: number
+  heartbeatMs?: number
+  /** Resend what the server has not acknowledged after this long without progress. */
+  resendMs?: number
+  batchSize?: number
+}
+
+export interface AgentEvents {
+  rights: [version: number]
+  acked: [seq: number]
+}
+
+export class Agent extends EventEmitter<AgentEvents> {
+  readonly store: AgentStore
+  readonly rights: RightsCache
+  readonly controllers = new Map<string, MachineController>()
+  readonly devices = new Map<string, { reader: BadgeReader; relay: Relay }>()
+  mqtt: MqttClient | null = null
+  private timers: NodeJS.Timeout[] = []
+  private lastSent = 0
+  /** Monotonic time of the last acknowledgement: resending is about real time, not the decision clock. */
+  private lastAckAt = 0
+  private flushing = false
+  private etag: string | null = null
+  private stopped = false
+  private log: NonNullable<AgentDeps['log']>
+
+  constructor(
+    readonly config: AgentConfig,
+    private deps: AgentDeps = {},
+  ) {
+    super()
+    this.log =
+      deps.log ??
+      ((level, message, extra) =>
+        console[level === 'info' ? 'log' : level](JSON.stringify({ level, message, ...extra })))
+    this.store = new AgentStore(config.dataDir, config.id)
+    this.rights = new RightsCache(config.dataDir, (config.rightsTtlHours ?? 24) * 3_600_000)
+  }
+
+  private now = () => (this.deps.now ?? Date.now)()
+
+  async start() {
+    this.rights.load()
+    this.mqtt = mqtt.connect(this.config.mqtt, {
+      // Aedes speaks MQTT 3.1.1 only; Mosquitto too.
+      protocolVersion: 4,
+      clientId: `fablab-agent-${this.config.id}`,
+      username: this.config.id,
+      password: this.config.token,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      will: {
+        topic: agentTopic(this.config.id, 'status'),
+        payload: Buffer.from(JSON.stringify({ online: false })),
+        qos: 1,
+        retain: true,
+      },
+    })
+    this.mqtt.on('error', (error) => this.log('warn', 'mqtt error', { error: error.message }))
+    this.mqtt.on('connect', () => this.onConnect())
+    this.mqtt.on('message', (topic, payload) => this.onMessage(topic, payload))
+
+    const factory = new DeviceFactory({
+      mqtt: this.mqtt,
+      ports: this.deps.ports,
+      simulate: this.deps.simulate,
+      now: this.deps.now,
+      log: (m) => this.log('warn', m),
+    })
+    for (const m of this.config.machines) {
+      const reader = factory.reader(m.reader as ReaderConfig)
+      const relay = factory.relay(m.relay as RelayConfig)
+      const controller = new MachineController(
+        {
+          machine: m.machine,
+          idleBelowWatts: m.power?.idleBelowWatts,
+          idleMinutes: m.power?.idleMinutes ?? 10,
+          warningMinutes: 5,
+          graceMinutes: 5,
+        },
+        reader,
+        relay,
+        this.store,
+        () => this.rights.index,
+        this.now,
+      )
+      controller.on('state', () => this.publishStatus())
+      controller.on('decision', () => void this.flush())
+      this.controllers.set(m.machine, controller)
+      this.devices.set(m.machine, { reader, relay })
+    }
+    for (const [machine, { reader, relay }] of this.devices) {
+      await relay.open().catch((e: Error) => this.log('error', 'relay did not open', { machine, error: e.message }))
+      await this.controllers
+        .get(machine)!
+        .restore()
+        .catch((e: Error) => this.log('error', 'relay state not restored', { machine, error: e.message }))
+      await reader.open().catch((e: Error) => this.log('error', 'reader did not open', { machine, error: e.message }))
+    }
+    // Anything recorded (taps, sessions) goes out as soon as it is in the outbox.
+    const tick = this.deps.tickMs ?? 1000
+    this.timers.push(
+      setInterval(() => {
+        for (const c of this.controllers.values()) void c.tick().then(() => this.flush())
+        if (this.store.count() && performance.now() - this.lastAckAt > (this.deps.resendMs ?? 5000)) {
+          this.lastSent = 0 // nothing acknowledged for a while: send again from the oldest
+          this.lastAckAt = performance.now()
+          void this.flush()
+        }
+      }, tick),
+      setInterval(() => this.publishStatus(), this.deps.heartbeatMs ?? 30_000),
+    )
+    void this.fetchRights()
+  }
+
+  private onConnect() {
+    const id = this.config.id
+    this.lastSent = 0
+    this.mqtt!.subscribe(
+      [agentTopic(id, 'acks'), agentTopic(id, 'rights'), agentTopic(id, 'commands')],
+      { qos: 1 },
+      (error) => {
+        if (error) this.log('error', 'subscribe failed', { error: error.message })
+      },
+    )
+    this.publishStatus()
+    void this.flush()
+  }
+
+  status(): Status {
+    return {
+      online: true,
+      version: AGENT_VERSION,
+      rightsVersion: this.rights.version,
+      pending: this.store.count(),
+      machines: [...this.controllers.values()].map((c) => ({ machine: c.machine, state: c.state, watts: c.watts })),
+    }
+  }
+
+  private publishStatus() {
+    if (!this.mqtt?.connected || this.stopped) return
+    this.mqtt.publish(agentTopic(this.config.id, 'status'), JSON.stringify(this.status()), { qos: 1, retain: true })
+  }
+
+  /** Sends the outbox in order, in batches, until nothing is left unsent. */
+  async flush() {
+    if (this.flushing || !this.mqtt?.connected) return
+    this.flushing = true
+    try {
+      for (;;) {
+        const batch = this.store.pending(this.deps.batchSize ?? 500, this.lastSent)
+        if (!batch.length) break
+        if (this.lastSent === 0) this.lastAckAt = performance.now()
+        await Promise.all(
+          batch.map((e) =>
+            this.mqtt!.publishAsync(agentTopic(this.config.id, 'events'), JSON.stringify(e), { qos: 1 }),
+          ),
+        )
+        this.lastSent = batch.at(-1)!.seq
+      }
+    } catch (error) {
+      this.log('warn', 'events not sent yet', { error: (error as Error).message })
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  private onMessage(topic: string, payload: Buffer) {
+    const parsed = parseAgentTopic(topic)
+    if (!parsed || parsed.agent !== this.config.id) return
+    if (parsed.leaf === 'acks') {
+      const ack = parsePayload(AckSchema, payload)
+      if (!ack.ok) return this.log('warn', 'bad ack refused', { error: ack.error })
+      this.store.ack(ack.value.seq)
+      this.lastAckAt = performance.now()
+      this.emit('acked', ack.value.seq)
+      return
+    }
+    if (parsed.leaf === 'rights') {
+      if (!payload.length) return
+      const msg = parsePayload(RightsMessageSchema, payload, MAX_RIGHTS_PAYLOAD_BYTES)
+      if (!msg.ok) return this.log('warn', 'bad rights message refused', { error: msg.error })
+      if (msg.value.version <= this.rights.version) return
+      if (msg.value.snapshot) this.acceptRights(msg.value.snapshot)
+      else void this.fetchRights()
+      return
+    }
+    if (parsed.leaf === 'commands') {
+      const command = parsePayload(CommandSchema, payload)
+      if (!command.ok) return this.log('warn', 'bad command refused', { error: command.error })
+      void this.run(command.value)
+    }
+  }
+
+  private acceptRights(snapshot: RightsSnapshot) {
+    if (snapshot.version <= this.rights.version) return
+    this.rights.store(snapshot)
+    this.log('info', 'rights updated', { version: snapshot.version })
+    this.emit('rights', snapshot.version)
+    this.publishStatus()
+  }
+
+  /** Big snapshots, and the first one at start, come over HTTP(S). */
+  async fetchRights() {
+    try {
+      const res = await fetch(new URL(`/api/v1/agents/${this.config.id}/rights`, this.config.server), {
+        headers: { authorization: `Bearer ${this.config.token}`, ...(this.etag ? { 'if-none-match': this.etag } : {}) },
+        signal: AbortSignal.timeout(10_000),
+      })
+      if (res.status === 304) return
+      if (!res.ok) return this.log('warn', 'rights not fetched', { status: res.status })
+      const data = await res.json()
+      const check = parsePayload(RightsSnapshotSchema, JSON.stringify(data), 64 * 1024 * 1024)
+      if (!check.ok) return this.log('warn', 'rights snapshot refused', { error: check.error })
+      this.etag = res.headers.get('etag')
+      this.acceptRights(check.value)
+    } catch (error) {
+      this.log('warn', 'server unreachable: deciding from the cached rights', {
+        error: (error as Error).message,
+        version: this.rights.version,
+      })
+    }
+  }
+
+  private async run(command: Command) {
+    switch (command.type) {
+      case 'unlock':
+        await this.controllers.get(command.machine)?.unlock(command.member ?? null, command.by)
+        break
+      case 'lock':
+        await this.controllers.get(command.machine)?.lock()
+        break
+      case 'identify':
+      case 'enrol':
+        for (const { reader } of this.devices.values()) reader.feedback('warning')
+        break
+    }
+    await this.flush()
+  }
+
+  /** Simulator: a badge presented at a machine's (fake) reader. */
+  tap(machine: string, uid: string) {
+    const reader = this.devices.get(machine)?.reader as (BadgeReader & { tap?: (uid: string) => void }) | undefined
+    if (!reader?.tap) throw new Error(`no simulated reader at ${machine}`)
+    reader.tap(uid)
+  }
+
+  async stop() {
+    this.stopped = true
+    for (const t of this.timers) clearInterval(t)
+    if (this.mqtt?.connected) {
+      await this.mqtt
+        .publishAsync(agentTopic(this.config.id, 'status'), JSON.stringify({ online: false }), { qos: 1, retain: true })
+        .catch(() => {})
+    }
+    for (const { reader, relay } of this.devices.values()) {
+      await reader.close().catch(() => {})
+      await relay.close().catch(() => {})
+    }
+    await this.mqtt?.endAsync().catch(() => {})
+    this.store.close()
+  }
+}

@@ -1,0 +1,130 @@
+// The agent's durable memory, one SQLite file in dataDir (WAL, synchronous=FULL):
+//   - the outbox: every event gets its id and sequence and is on disk before the caller
+//     goes on (the relay switches only after its event is recorded); rows leave only when
+//     the server acknowledges them;
+//   - the running sessions, so a restart knows whether a relay may stay on.
+// Killing the process at any instant loses nothing that was recorded.
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import type { EventEnvelope } from '../../protocol/mqtt.js'
+
+export interface StoredSession {
+  machine: string
+  sessionId: string
+  memberId: string | null
+  memberName: string | null
+  badgeUid: string | null
+  bookingId: string | null
+  startedAt: number
+  /** ms; null = no planned end */
+  until: number | null
+  busyMs: number
+  /** Last time the agent knew the session was running (ms). */
+  aliveAt: number
+}
+
+export class AgentStore {
+  private db: Database.Database
+  private insert: Database.Statement
+  private nextSeq: number
+
+  constructor(
+    dataDir: string,
+    private agentId: string,
+  ) {
+    mkdirSync(dataDir, { recursive: true })
+    this.db = new Database(join(dataDir, 'agent.db'))
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma('synchronous = FULL')
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, at TEXT NOT NULL, machine TEXT, body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS sessions (machine TEXT PRIMARY KEY, data TEXT NOT NULL);
+    `)
+    this.insert = this.db.prepare('INSERT INTO outbox (seq, id, type, at, machine, body) VALUES (?, ?, ?, ?, ?, ?)')
+    // Sequences never go back, even when every row was acknowledged and deleted.
+    const maxRow = this.db.prepare('SELECT MAX(seq) AS seq FROM outbox').get() as { seq: number | null }
+    this.nextSeq = Math.max(maxRow.seq ?? 0, Number(this.meta('acked') ?? 0)) + 1
+  }
+
+  private meta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value
+  }
+
+  /** Records an event durably and returns it; synchronous on purpose. */
+  record(type: string, machine: string | undefined, body: Record<string, unknown>, at = new Date()): EventEnvelope {
+    const event: EventEnvelope = {
+      id: `${this.agentId}:${randomUUID()}`,
+      seq: this.nextSeq,
+      type,
+      at: at.toISOString(),
+      machine,
+      body,
+    }
+    this.insert.run(event.seq, event.id, event.type, event.at, machine ?? null, JSON.stringify(body))
+    this.nextSeq++
+    return event
+  }
+
+  pending(limit = 500, afterSeq = 0): EventEnvelope[] {
+    const rows = this.db
+      .prepare('SELECT seq, id, type, at, machine, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(afterSeq, limit) as {
+      seq: number
+      id: string
+      type: string
+      at: string
+      machine: string | null
+      body: string
+    }[]
+    return rows.map((r) => ({
+      id: r.id,
+      seq: r.seq,
+      type: r.type,
+      at: r.at,
+      ...(r.machine ? { machine: r.machine } : {}),
+      body: JSON.parse(r.body),
+    }))
+  }
+
+  /** The server stored everything up to seq: those rows may go. */
+  ack(seq: number) {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM outbox WHERE seq <= ?').run(seq)
+      this.db
+        .prepare(
+          "INSERT INTO meta (key, value) VALUES ('acked', ?) ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), excluded.value)",
+        )
+        .run(String(seq))
+    })()
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n
+  }
+
+  saveSession(session: StoredSession) {
+    this.db
+      .prepare(
+        'INSERT INTO sessions (machine, data) VALUES (?, ?) ON CONFLICT(machine) DO UPDATE SET data = excluded.data',
+      )
+      .run(session.machine, JSON.stringify(session))
+  }
+
+  clearSession(machine: string) {
+    this.db.prepare('DELETE FROM sessions WHERE machine = ?').run(machine)
+  }
+
+  session(machine: string): StoredSession | null {
+    const row = this.db.prepare('SELECT data FROM sessions WHERE machine = ?').get(machine) as
+      | { data: string }
+      | undefined
+    return row ? (JSON.parse(row.data) as StoredSession) : null
+  }
+
+  close() {
+    this.db.close()
+  }
+}
