@@ -1,0 +1,250 @@
+// One machine's controller with fake devices and a fake clock: decisions, sessions and
+// every way a session ends. The store is the real SQLite outbox in a temp folder.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { MachineController, type MachineOptions } from '../../agent/core/machine-controller.js'
+import { AgentStore } from '../../agent/core/outbox.js'
+import { FakeReader, FakeRelay } from '../../agent/devices/fake.js'
+import { indexRights, type RightsSnapshot } from '../../protocol/rights.js'
+
+const T0 = Date.parse('2026-11-23T10:00:00Z')
+const min = 60_000
+let dir: string
+let store: AgentStore
+
+function rights(bookings: RightsSnapshot['bookings'] = []) {
+  return indexRights({
+    version: 1,
+    hash: 'h',
+    generatedAt: new Date(T0 - min).toISOString(),
+    expiresAt: new Date(T0 + 7 * 86_400_000).toISOString(),
+    space: {
+      slug: 'demo',
+      timeZone: 'Europe/Paris',
+      checkInMinutes: 10,
+      noShowGraceMinutes: 15,
+      requireCredit: false,
+      minCreditCents: 0,
+    },
+    machines: [
+      {
+        slug: 'laser-1',
+        status: 'available',
+        requiredTrainings: ['laser'],
+        walkInAllowed: true,
+        cutPolicy: 'when_idle',
+        idleThresholdWatts: 40,
+        maxSessionMinutes: null,
+      },
+    ],
+    members: [
+      {
+        id: 'alice',
+        name: 'Alice',
+        role: 'maker',
+        suspended: false,
+        creditCents: 0,
+        trainings: [{ slug: 'laser', expiresAt: null }],
+        badges: ['0A0012AB34'],
+      },
+      {
+        id: 'bob',
+        name: 'Bob',
+        role: 'maker',
+        suspended: false,
+        creditCents: 0,
+        trainings: [],
+        badges: ['0B0056CD78'],
+      },
+    ],
+    bookings,
+  })
+}
+
+const options: MachineOptions = { machine: 'laser-1', idleMinutes: 10, warningMinutes: 5, graceMinutes: 5 }
+function controller(index = rights()) {
+  const reader = new FakeReader()
+  const relay = new FakeRelay()
+  const c = new MachineController(options, reader, relay, store, () => index, Date.now)
+  return { c, reader, relay }
+}
+const events = () =>
+  store
+    .pending(1000)
+    .map(
+      (e) =>
+        `${e.type}${e.type.startsWith('access.') ? `:${e.body?.reason}` : ''}${e.body?.endCause ? `:${e.body.endCause}` : ''}`,
+    )
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  vi.setSystemTime(T0)
+  dir = mkdtempSync(join(tmpdir(), 'fablab-ctl-'))
+  store = new AgentStore(dir, 'test-pi')
+})
+afterEach(() => {
+  vi.useRealTimers()
+  store.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('machine controller', () => {
+  it('switches on for a trained member, records the decision first, and off on the same badge', async () => {
+    const { c, reader, relay } = controller()
+    await c.restore()
+    await c.tap('0A0012AB34')
+    expect(relay.commands).toEqual([false, true])
+    expect(reader.signals).toEqual(['granted'])
+    expect(c.state).toBe('in_use')
+    vi.setSystemTime(T0 + 42 * min)
+    await c.tap('0A0012AB34')
+    expect(relay.commands).toEqual([false, true, false])
+    expect(events()).toEqual([
+      'access.granted:walk_in',
+      'session.started',
+      'access.granted:session_end',
+      'session.ended:same_badge',
+    ])
+    expect(store.pending(10).at(-1)!.body).toMatchObject({ durationSeconds: 42 * 60, memberId: 'alice' })
+  })
+
+  it('refuses an untrained member: no power, a denial with its reason, red feedback', async () => {
+    const { c, reader, relay } = controller()
+    await c.restore()
+    await c.tap('0B0056CD78')
+    expect(relay.commands).toEqual([false])
+    expect(reader.signals).toEqual(['denied'])
+    expect(store.pending(10)[0]).toMatchObject({
+      type: 'access.denied',
+      body: { reason: 'training_missing', training: 'laser', memberId: 'bob' },
+    })
+  })
+
+  it('warns before the booking ends, then cuts after the grace period', async () => {
+    const booking = {
+      id: 'b1',
+      machine: 'laser-1',
+      memberId: 'alice',
+      start: new Date(T0).toISOString(),
+      end: new Date(T0 + 60 * min).toISOString(),
+      status: 'confirmed',
+    }
+    const { c, reader, relay } = controller(rights([booking]))
+    await c.restore()
+    await c.tap('0A0012AB34')
+    vi.setSystemTime(T0 + 55 * min)
+    await c.tick()
+    expect(reader.signals).toEqual(['granted', 'warning'])
+    vi.setSystemTime(T0 + 64 * min)
+    await c.tick()
+    expect(relay.isOn).toBe(true)
+    vi.setSystemTime(T0 + 65 * min)
+    await c.tick()
+    expect(relay.isOn).toBe(false)
+    expect(events().at(-1)).toBe('session.ended:booking_end')
+    expect(store.pending(10)[1]!.body).toMatchObject({ bookingId: 'b1' })
+  })
+
+  it('never cuts a when-idle machine while it draws power, and cuts it once idle', async () => {
+    const { c, relay } = controller()
+    await c.restore()
+    await c.tap('0A0012AB34')
+    relay.setWatts(850) // the laser is cutting
+    vi.setSystemTime(T0 + 20 * min)
+    await c.tap('0A0012AB34')
+    expect(relay.isOn).toBe(true)
+    for (let i = 0; i < 5; i++) {
+      vi.setSystemTime(T0 + (21 + i) * min)
+      await c.tick()
+    }
+    expect(relay.isOn).toBe(true)
+    vi.setSystemTime(T0 + 30 * min)
+    relay.setWatts(12) // job done
+    await vi.waitFor(() => expect(relay.isOn).toBe(false))
+    const ended = store.pending(10).at(-1)!
+    expect(ended.body).toMatchObject({ endCause: 'same_badge', durationSeconds: 30 * 60, busySeconds: 30 * 60 })
+  })
+
+  it('ends a session after the idle time measured by power', async () => {
+    const { c, relay } = controller()
+    await c.restore()
+    await c.tap('0A0012AB34')
+    relay.setWatts(5)
+    vi.setSystemTime(T0 + 9 * min)
+    await c.tick()
+    expect(relay.isOn).toBe(true)
+    vi.setSystemTime(T0 + 10 * min)
+    await c.tick()
+    expect(relay.isOn).toBe(false)
+    expect(events().at(-1)).toBe('session.ended:idle')
+  })
+
+  it('after a cut, power comes back only with a new badge decision', async () => {
+    const { c, relay } = controller()
+    await c.restore()
+    await c.tap('0A0012AB34')
+    await c.lock()
+    for (let i = 1; i <= 30; i++) {
+      vi.setSystemTime(T0 + i * min)
+      await c.tick()
+    }
+    expect(relay.commands).toEqual([false, true, false])
+  })
+
+  it('blocks new sessions while a device is in fault, and records the fault and the recovery', async () => {
+    const { c, reader, relay } = controller()
+    await c.restore()
+    reader.setHealth({ ok: false, reason: 'serial port /dev/ttyUSB0 closed' })
+    expect(c.state).toBe('fault')
+    await c.tap('0A0012AB34')
+    expect(relay.commands).toEqual([false])
+    reader.setHealth({ ok: true })
+    expect(c.state).toBe('idle')
+    expect(events()).toEqual(['device.fault', 'access.denied:device_fault', 'device.fault'])
+  })
+
+  it('records a relay that fails to switch on as a fault and no session', async () => {
+    const { c, relay } = controller()
+    await c.restore()
+    relay.healthy = false
+    await c.tap('0A0012AB34')
+    expect(events()).toEqual(['access.granted:walk_in', 'session.started', 'device.fault', 'session.ended:fault'])
+    expect(c.activeSession).toBeNull()
+  })
+})
+
+describe('restart', () => {
+  it('puts the relay back on for a session still valid, and off for one that is over', async () => {
+    const booking = {
+      id: 'b1',
+      machine: 'laser-1',
+      memberId: 'alice',
+      start: new Date(T0).toISOString(),
+      end: new Date(T0 + 60 * min).toISOString(),
+      status: 'confirmed',
+    }
+    const first = controller(rights([booking]))
+    await first.c.restore()
+    await first.c.tap('0A0012AB34')
+    // The agent restarts 20 minutes later: the booking still runs.
+    vi.setSystemTime(T0 + 20 * min)
+    const again = controller(rights([booking]))
+    await again.c.restore()
+    expect(again.relay.commands).toEqual([true])
+    expect(again.c.activeSession?.memberId).toBe('alice')
+    // Restarted after the booking's end: off, and the session is closed.
+    vi.setSystemTime(T0 + 90 * min)
+    const late = controller(rights([booking]))
+    await late.c.restore()
+    expect(late.relay.commands).toEqual([false])
+    expect(events().at(-1)).toBe('session.ended:restart')
+  })
+
+  it('keeps the relay off at start when no session was recorded', async () => {
+    const { c, relay } = controller()
+    await c.restore()
+    expect(relay.commands).toEqual([false])
+  })
+})

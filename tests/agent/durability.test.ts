@@ -1,0 +1,176 @@
+// What the agent recorded survives a kill -9 at any instant; the rights cache survives
+// restarts; a broken agent.yaml is refused with every problem listed.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
+import { configProblems, loadAgentConfig } from '../../agent/core/config.js'
+import { AgentStore } from '../../agent/core/outbox.js'
+import { RightsCache } from '../../agent/core/rights-cache.js'
+
+const root = join(import.meta.dirname, '../..')
+const dirs: string[] = []
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'fablab-durable-'))
+  dirs.push(d)
+  return d
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+describe('outbox', () => {
+  it('keeps every event recorded before a kill -9', async () => {
+    const dir = tempDir()
+    const script = join(dir, 'writer.mts')
+    writeFileSync(
+      script,
+      `import { AgentStore } from ${JSON.stringify(join(root, 'agent/core/outbox.ts'))}
+const store = new AgentStore(${JSON.stringify(dir)}, 'kill-pi')
+for (let i = 1; ; i++) {
+  const e = store.record('access.granted', 'laser-1', { i })
+  process.stdout.write(\`recorded \${e.seq}\\n\`)
+  if (i % 50 === 0) await new Promise((r) => setImmediate(r))
+}
+`,
+    )
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let lastConfirmed = 0
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        const seqs = [...d.toString().matchAll(/recorded (\d+)/g)].map((m) => Number(m[1]))
+        if (seqs.length) lastConfirmed = Math.max(lastConfirmed, ...seqs)
+        if (lastConfirmed >= 300 && !child.killed) {
+          child.kill('SIGKILL')
+          resolve()
+        }
+      })
+    })
+    await new Promise((resolve) => child.once('exit', resolve))
+    const store = new AgentStore(dir, 'kill-pi')
+    const events = store.pending(100_000)
+    store.close()
+    // Every event the writer reported as recorded is there, in order, without gaps.
+    expect(events.length).toBeGreaterThanOrEqual(lastConfirmed)
+    expect(events.slice(0, lastConfirmed).map((e) => e.seq)).toEqual(
+      Array.from({ length: lastConfirmed }, (_, i) => i + 1),
+    )
+  })
+
+  it('never reuses a sequence after acknowledged events are dropped', () => {
+    const dir = tempDir()
+    const store = new AgentStore(dir, 'seq-pi')
+    store.record('machine.state', 'laser-1', {})
+    const second = store.record('machine.state', 'laser-1', {})
+    store.ack(second.seq)
+    expect(store.count()).toBe(0)
+    store.close()
+    const reopened = new AgentStore(dir, 'seq-pi')
+    expect(reopened.record('machine.state', 'laser-1', {}).seq).toBe(3)
+    reopened.close()
+  })
+})
+
+describe('rights cache', () => {
+  it('survives a restart, and a damaged file means no rights rather than a crash', () => {
+    const dir = tempDir()
+    const cache = new RightsCache(dir, 3_600_000)
+    const snapshot = {
+      version: 7,
+      hash: 'h',
+      generatedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      space: {
+        slug: 'demo',
+        timeZone: 'Europe/Paris',
+        checkInMinutes: 10,
+        noShowGraceMinutes: 15,
+        requireCredit: false,
+        minCreditCents: 0,
+      },
+      machines: [],
+      members: [],
+      bookings: [],
+    }
+    cache.store(snapshot)
+    const again = new RightsCache(dir, 3_600_000)
+    expect(again.load()?.snapshot.version).toBe(7)
+    // The agent's own TTL decides how long it trusts the snapshot.
+    expect(again.index!.expiresAt).toBe(Date.parse(snapshot.generatedAt) + 3_600_000)
+    writeFileSync(join(dir, 'rights.json'), '{"version": 8, "trunc')
+    expect(new RightsCache(dir).load()).toBeNull()
+  })
+})
+
+describe('agent.yaml', () => {
+  it('lists every bad field at once', () => {
+    const problems = configProblems({
+      id: 'Bad Id',
+      server: 'ftp://x',
+      mqtt: 'mqtt://127.0.0.1:1883',
+      dataDir: './data',
+      colour: 'blue',
+      machines: [
+        { machine: 'laser-1', reader: { type: 'rdm6300' }, relay: { type: 'lcus', port: '/dev/ttyUSB1', channel: 9 } },
+        { machine: 'laser-1', reader: { type: 'nfc-magic', port: 'x' }, relay: { type: 'fake' } },
+      ],
+    })
+    const text = problems.join('\n')
+    for (const expected of [
+      'id:',
+      'server:',
+      'unknown field "colour"',
+      'token: give token or tokenFile',
+      'machines.0.relay',
+      'machines.1.reader',
+      'machines.1.machine: "laser-1" appears twice',
+    ]) {
+      expect(text).toContain(expected)
+    }
+  })
+
+  it('reads a valid file, with the token from tokenFile, and paths relative to the file', () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'agent.token'), 'secret-token-123\n')
+    writeFileSync(
+      join(dir, 'agent.yaml'),
+      'id: demo-pi\nserver: http://127.0.0.1:3000\nmqtt: mqtt://127.0.0.1:1883\ntokenFile: agent.token\ndataDir: ./state\nmachines:\n  - machine: printer-1\n    reader: { type: line, port: /dev/ttyACM0 }\n    relay: { type: tasmota, topic: printer-plug }\n    power: { idleBelowWatts: 15 }\n',
+    )
+    const config = loadAgentConfig(join(dir, 'agent.yaml'))
+    expect(config.token).toBe('secret-token-123')
+    expect(config.dataDir).toBe(join(dir, 'state'))
+    expect(config.machines[0]!.power?.idleBelowWatts).toBe(15)
+  })
+
+  it('accepts the shipped example configuration', () => {
+    const example = parseYaml(readFileSync(join(root, 'firmware-config/agent.example.yaml'), 'utf8'))
+    expect(configProblems(example)).toEqual([])
+  })
+
+  it('refuses a file that is not YAML with a clear error', () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'agent.yaml'), 'id: [unclosed\n  - : :')
+    expect(() => loadAgentConfig(join(dir, 'agent.yaml'))).toThrow(/cannot read YAML/)
+  })
+
+  it('the CLI exits non-zero before touching any device', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'agent.yaml'), 'id: demo-pi\nmachines: []\n')
+    const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', '--config', join(dir, 'agent.yaml')], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    const code = await new Promise((resolve) => child.once('exit', resolve))
+    expect(code).toBe(2)
+    expect(stderr).toContain('invalid agent configuration')
+    expect(stderr).toContain('server:')
+    expect(stderr).toContain('machines:')
+  })
+})

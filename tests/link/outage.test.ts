@@ -1,0 +1,134 @@
+// Nothing is lost when the server or the broker goes away: the agent keeps deciding,
+// keeps everything in its outbox, and the server stores it exactly once, with the
+// original times, when it is back.
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Agent } from '../../agent/agent.js'
+import { buildApp } from '../../server/app.js'
+import { openDb } from '../../server/db/client.js'
+import { hashSecret } from '../../server/lib/secrets.js'
+import { brokerSecurity } from '../../server/mqtt/access.js'
+import { type EmbeddedBroker, startEmbeddedBroker } from '../../server/mqtt/broker.js'
+import { testBrokerCredentials } from '../helpers/broker.js'
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
+import { mqttConnected, testConfig } from '../helpers/server.js'
+
+let database: TestDatabase
+let broker: EmbeddedBroker
+let app: FastifyInstance | null = null
+let agent: Agent
+let base = ''
+// The agent's clock, moved by the test: one tap a minute.
+let clock = Date.now()
+const slug = 'outage-pi'
+const dataDir = mkdtempSync(join(tmpdir(), 'fablab-outage-'))
+
+async function startServer(port = 0) {
+  const server = await buildApp(testConfig({ databaseUrl: database.url }), {
+    db: await openDb(database.url),
+    mqtt: { url: broker.url, mode: 'external', ...testBrokerCredentials.server },
+  })
+  await server.listen({ port, host: '127.0.0.1' })
+  await mqttConnected(server)
+  app = server
+  return `http://127.0.0.1:${(server.server.address() as { port: number }).port}`
+}
+async function stopServer() {
+  await app!.close()
+  await app!.db.$disconnect()
+  app = null
+}
+const security = () => brokerSecurity(database.db, testBrokerCredentials, () => {})
+
+/** Resolves once the server has acknowledged everything the agent recorded. */
+async function drained() {
+  while (agent.store.count() > 0) await once(agent, 'acked')
+}
+
+function tapMany(count: number) {
+  const times: string[] = []
+  for (let i = 0; i < count; i++) {
+    clock += 60_000
+    times.push(new Date(clock).toISOString())
+    agent.tap('printer-1', i % 4 === 3 ? '0B0056CD78' : '0A0012AB34')
+  }
+  return times
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase()
+  const demo = await database.db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
+  const created = await database.db.agent.create({
+    data: { spaceId: demo.id, slug, name: 'Outage Pi', credentialHash: hashSecret('outage-token') },
+  })
+  await database.db.machine.updateMany({ where: { slug: 'printer-1' }, data: { agentId: created.id } })
+  broker = await startEmbeddedBroker(0, '127.0.0.1', security())
+  base = await startServer()
+  agent = new Agent(
+    {
+      id: slug,
+      server: base,
+      mqtt: broker.url,
+      token: 'outage-token',
+      dataDir,
+      machines: [{ machine: 'printer-1', reader: { type: 'fake' }, relay: { type: 'fake' } }],
+    },
+    { simulate: true, now: () => clock, tickMs: 50, resendMs: 1000, log: () => {} },
+  )
+  const rights = once(agent, 'rights')
+  await agent.start()
+  await rights
+})
+afterAll(async () => {
+  await agent?.stop()
+  if (app) await stopServer()
+  await broker?.close()
+  await database?.drop()
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+describe('outages', () => {
+  it('server stopped, 200 taps at the agent, server back: every event stored once with its original time', async () => {
+    const port = Number(new URL(base).port)
+    await stopServer()
+    const times = tapMany(200)
+    // The agent went on deciding alone: alice's taps open and close sessions, bob is refused.
+    expect(agent.store.count()).toBeGreaterThanOrEqual(200)
+    await startServer(port)
+    await drained()
+    const db = database.db
+    const events = await db.accessEvent.findMany({
+      where: { agentId: { not: null }, machine: { slug: 'printer-1' } },
+      orderBy: { at: 'asc' },
+    })
+    expect(events).toHaveLength(200)
+    expect(events.map((e) => e.at.toISOString())).toEqual(times)
+    expect(
+      events
+        .filter((e) => e.decision === 'denied')
+        .every((e) => e.reason === 'walk_in_not_allowed' || e.reason === 'machine_in_use'),
+    ).toBe(true)
+    const stored = await db.agentEvent.count({ where: { agent: { slug } } })
+    expect(stored).toBe((await db.agent.findUniqueOrThrow({ where: { slug } })).ackedSeq)
+    const sessions = await db.usageSession.findMany({ where: { machine: { slug: 'printer-1' } } })
+    expect(sessions.length).toBeGreaterThan(0)
+    expect(sessions.every((s) => s.endedAt === null || s.endedAt > s.startedAt)).toBe(true)
+    expect(new Set(sessions.map((s) => s.agentSessionId)).size).toBe(sessions.length)
+  })
+
+  it('broker killed and restarted while the agent records: nothing lost', async () => {
+    const before = await database.db.accessEvent.count()
+    const port = broker.port
+    await broker.close()
+    const times = tapMany(40)
+    broker = await startEmbeddedBroker(port, '127.0.0.1', security())
+    // Both reconnect by themselves; the agent sends again what was not acknowledged.
+    await drained()
+    const events = await database.db.accessEvent.findMany({ orderBy: { at: 'asc' }, skip: before })
+    expect(events.map((e) => e.at.toISOString())).toEqual(times)
+  })
+})

@@ -1,0 +1,188 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { localDayStart } from '../../server/lib/time.js'
+import { startTestServer, type TestClient, type TestServer } from '../helpers/server.js'
+
+let server: TestServer
+let alice: TestClient
+let bob: TestClient
+let staff: TestClient
+const url = '/api/v1/spaces/demo/bookings'
+
+/** A local wall-clock time `days` from today in Paris, as a UTC ISO string. */
+function paris(days: number, hour: number, minute = 0) {
+  const day = localDayStart(new Date(), 'Europe/Paris', days)
+  return new Date(day.getTime() + (hour * 60 + minute) * 60_000).toISOString()
+}
+
+beforeAll(async () => {
+  server = await startTestServer()
+  ;[alice, bob, staff] = await Promise.all([
+    server.as('alice@demo.fablab'),
+    server.as('bob@demo.fablab'),
+    server.as('staff@demo.fablab'),
+  ])
+})
+afterAll(async () => server.close())
+
+describe('bookings', () => {
+  it('alice books laser-1 tomorrow 10:00–11:00 and finds it in the planning', async () => {
+    const res = await alice.post(url, { machine: 'laser-1', start: paris(1, 10), end: paris(1, 11) })
+    expect(res.statusCode).toBe(201)
+    expect(res.json()).toMatchObject({ machine: 'laser-1', status: 'confirmed', mine: true, start: paris(1, 10) })
+    const planning = await alice.get(`${url}?machine=laser-1&from=${paris(1, 0)}&to=${paris(2, 0)}`)
+    expect(planning.json().map((b: { id: string }) => b.id)).toContain(res.json().id)
+  })
+
+  it('refuses an overlapping slot with BOOKING_CONFLICT and accepts the adjacent one', async () => {
+    const clash = await staff.post(url, { machine: 'laser-1', start: paris(1, 10, 30), end: paris(1, 11, 30) })
+    expect(clash.statusCode).toBe(409)
+    expect(clash.json().code).toBe('BOOKING_CONFLICT')
+    const adjacent = await staff.post(url, { machine: 'laser-1', start: paris(1, 11), end: paris(1, 12) })
+    expect(adjacent.statusCode).toBe(201)
+  })
+
+  it('bob, untrained, cannot book laser-1 and is told which training he lacks', async () => {
+    const res = await bob.post(url, { machine: 'laser-1', start: paris(2, 10), end: paris(2, 11) })
+    expect(res.statusCode).toBe(403)
+    expect(res.json()).toMatchObject({ code: 'TRAINING_REQUIRED', details: { missing: ['laser'] } })
+    expect(res.json().message).toContain('laser')
+  })
+
+  it('staff may book laser-1 for bob; bob may not book for alice', async () => {
+    const forBob = await staff.post(url, {
+      machine: 'laser-1',
+      start: paris(2, 14),
+      end: paris(2, 15),
+      member: 'bob@demo.fablab',
+    })
+    expect(forBob.statusCode).toBe(201)
+    expect(forBob.json().member.email).toBe('bob@demo.fablab')
+    const forAlice = await bob.post(url, {
+      machine: 'printer-1',
+      start: paris(2, 14),
+      end: paris(2, 15),
+      member: 'alice@demo.fablab',
+    })
+    expect(forAlice.statusCode).toBe(403)
+  })
+
+  it('makers see that a slot is taken but not by whom; staff see who', async () => {
+    const asBob = (await bob.get(`${url}?machine=laser-1&from=${paris(1, 0)}&to=${paris(2, 0)}`)).json()
+    const alices = asBob.find((b: { start: string }) => b.start === paris(1, 10))
+    expect(alices).toMatchObject({ mine: false, member: null })
+    const asStaff = (await staff.get(`${url}?machine=laser-1&from=${paris(1, 0)}&to=${paris(2, 0)}`)).json()
+    expect(asStaff.find((b: { start: string }) => b.start === paris(1, 10)).member.email).toBe('alice@demo.fablab')
+  })
+
+  it('a maker moves and cancels only their own bookings', async () => {
+    const mine = (await bob.post(url, { machine: 'printer-1', start: paris(3, 9), end: paris(3, 10) })).json()
+    const moved = await bob.patch(`${url}/${mine.id}`, { start: paris(3, 13), end: paris(3, 14) })
+    expect(moved.statusCode).toBe(200)
+    expect(moved.json().start).toBe(paris(3, 13))
+    expect((await alice.patch(`${url}/${mine.id}`, { start: paris(3, 15) })).statusCode).toBe(403)
+    expect((await alice.delete(`${url}/${mine.id}`)).statusCode).toBe(403)
+    const cancelled = await bob.delete(`${url}/${mine.id}`)
+    expect(cancelled.json().status).toBe('cancelled')
+    // The freed slot can be booked again.
+    expect((await alice.post(url, { machine: 'printer-1', start: paris(3, 13), end: paris(3, 14) })).statusCode).toBe(
+      201,
+    )
+    expect((await bob.delete(`${url}/${mine.id}`)).json().code).toBe('BOOKING_NOT_ACTIVE')
+  })
+
+  it('moving a booking onto another one is a conflict, onto itself is fine', async () => {
+    const a = (await alice.post(url, { machine: 'printer-1', start: paris(4, 9), end: paris(4, 10) })).json()
+    const b = (await alice.post(url, { machine: 'printer-1', start: paris(4, 10), end: paris(4, 11) })).json()
+    expect((await alice.patch(`${url}/${b.id}`, { start: paris(4, 9, 30) })).json().code).toBe('BOOKING_CONFLICT')
+    expect((await alice.patch(`${url}/${a.id}`, { end: paris(4, 9, 45) })).statusCode).toBe(200)
+  })
+
+  it('enforces the machine and space rules with clear codes', async () => {
+    const cases: [object, string][] = [
+      [{ machine: 'printer-1', start: paris(5, 11), end: paris(5, 10) }, 'BOOKING_INVALID_RANGE'],
+      [{ machine: 'printer-1', start: paris(-1, 10), end: paris(-1, 11) }, 'BOOKING_IN_PAST'],
+      [{ machine: 'printer-1', start: paris(5, 8), end: paris(5, 13, 1) }, 'BOOKING_TOO_LONG'],
+      [{ machine: 'printer-1', start: paris(31, 10), end: paris(31, 11) }, 'BOOKING_TOO_FAR_AHEAD'],
+    ]
+    for (const [body, code] of cases) {
+      const res = await alice.post(url, body)
+      expect(res.json().code, JSON.stringify(body)).toBe(code)
+    }
+    // The window counts local days: the 30th local day is bookable to its last minute.
+    expect(
+      (await alice.post(url, { machine: 'printer-1', start: paris(30, 23), end: paris(30, 23, 30) })).statusCode,
+    ).toBe(201)
+  })
+
+  it('minimum notice and out-of-service machines are refused', async () => {
+    await server.database.db.machine.updateMany({ where: { slug: 'cnc-1' }, data: { minNoticeMinutes: 24 * 60 } })
+    const soon = await staff.post(url, { machine: 'cnc-1', start: paris(0, 23, 59), end: paris(1, 0, 30) })
+    expect(soon.json().code).toBe('BOOKING_TOO_SOON')
+    await server.database.db.machine.updateMany({
+      where: { slug: 'cnc-1' },
+      data: { status: 'out_of_service', minNoticeMinutes: 0 },
+    })
+    const broken = await staff.post(url, { machine: 'cnc-1', start: paris(6, 10), end: paris(6, 11) })
+    expect(broken.statusCode).toBe(409)
+    expect(broken.json().code).toBe('MACHINE_OUT_OF_SERVICE')
+  })
+
+  it('a suspended member cannot book', async () => {
+    await staff.patch('/api/v1/spaces/demo/members/bob@demo.fablab', { suspended: true })
+    const res = await bob.post(url, { machine: 'printer-1', start: paris(7, 10), end: paris(7, 11) })
+    expect(res.json().code).toBe('MEMBER_SUSPENDED')
+    await staff.patch('/api/v1/spaces/demo/members/bob@demo.fablab', { suspended: false })
+  })
+
+  it('opening hours are local hours, also on the day clocks go forward', async () => {
+    expect(
+      (
+        await staff.patch('/api/v1/spaces/demo', {
+          bookingWindowDays: 366,
+          settings: { openingHours: { '7': [['09:00', '19:00']] } },
+        })
+      ).statusCode,
+    ).toBe(200)
+    // Sunday 2027-03-21 is still winter time (UTC+1): 07:00Z is 08:00 in Paris, before opening.
+    const winterEarly = await staff.post(url, {
+      machine: 'printer-1',
+      start: '2027-03-21T07:00:00Z',
+      end: '2027-03-21T08:00:00Z',
+    })
+    expect(winterEarly.json().code).toBe('OUTSIDE_OPENING_HOURS')
+    expect(
+      (await staff.post(url, { machine: 'printer-1', start: '2027-03-21T08:00:00Z', end: '2027-03-21T09:00:00Z' }))
+        .statusCode,
+    ).toBe(201)
+    // Sunday 2027-03-28 the clocks go 02:00 → 03:00 (UTC+2): 07:00Z is 09:00 in Paris, open.
+    expect(
+      (await staff.post(url, { machine: 'printer-1', start: '2027-03-28T07:00:00Z', end: '2027-03-28T08:00:00Z' }))
+        .statusCode,
+    ).toBe(201)
+    const lateDst = await staff.post(url, {
+      machine: 'printer-1',
+      start: '2027-03-28T16:30:00Z',
+      end: '2027-03-28T17:30:00Z',
+    })
+    expect(lateDst.json().code).toBe('OUTSIDE_OPENING_HOURS')
+    await staff.patch('/api/v1/spaces/demo', { bookingWindowDays: 30, settings: {} })
+  })
+})
+
+describe('bookings under concurrency', () => {
+  it('50 concurrent overlapping requests on one machine: exactly one wins', async () => {
+    await server.database.db.machine.updateMany({ where: { slug: 'cnc-1' }, data: { status: 'available' } })
+    const requests = Array.from({ length: 50 }, (_, i) =>
+      staff.post(url, { machine: 'cnc-1', start: paris(8, 10, i), end: paris(8, 11, i) }),
+    )
+    const results = await Promise.all(requests)
+    const codes = results.map((r) => r.statusCode)
+    expect(codes.filter((c) => c === 201)).toHaveLength(1)
+    expect(codes.filter((c) => c === 409)).toHaveLength(49)
+    expect(results.filter((r) => r.statusCode === 409).every((r) => r.json().code === 'BOOKING_CONFLICT')).toBe(true)
+    const stored = await server.database.db.booking.count({
+      where: { machine: { slug: 'cnc-1' }, status: 'confirmed' },
+    })
+    expect(stored).toBe(1)
+  })
+})
