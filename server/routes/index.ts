@@ -13,6 +13,7 @@ import { simulatorRoutes } from './simulator.js'
 import { spaceRoutes } from './spaces.js'
 import { trainingRoutes } from './trainings.js'
 import { usageLogRoutes } from './usage-log.js'
+import { webSupportRoutes } from './web-support.js'
 
 export const apiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(healthRoutes)
@@ -28,4 +29,5 @@ export const apiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(usageLogRoutes)
   await app.register(agentRoutes)
   await app.register(simulatorRoutes)
+  await app.register(webSupportRoutes)
 }
