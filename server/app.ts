@@ -106,7 +106,11 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   app.addHook('onReady', () => live.ready())
   app.decorate(
     'agentLink',
-    mqttLink.client ? new AgentLink(db, mqttLink.client, live, app.log, config.mqttSharedGroup) : null,
+    mqttLink.client
+      ? new AgentLink(db, mqttLink.client, live, app.log, config.mqttSharedGroup, (spaceId) => {
+          void rights.spaceChanged(spaceId)
+        })
+      : null,
   )
   app.addHook('preClose', () => live.close())
   await app.register(apiRoutes, { prefix: '/api/v1' })

@@ -20,7 +20,16 @@ export async function seedDemoIfEmpty(db: Db): Promise<boolean> {
   const passwordHash = await hashPassword(DEMO.password)
   await db.$transaction(async (tx) => {
     const space = await tx.space.create({
-      data: { slug: DEMO.space, name: 'FabLab Démo', timeZone: 'Europe/Paris', settings: {} },
+      data: {
+        slug: DEMO.space,
+        name: 'FabLab Démo',
+        timeZone: 'Europe/Paris',
+        settings: {},
+        // Invented seller details, so demo invoices look like real ones.
+        legalName: 'Association FabLab Démo',
+        legalAddress: '1 rue de la Fabrique\n75011 Paris',
+        siret: '00000000000000',
+      },
     })
     const groups = Object.fromEntries(
       await Promise.all(

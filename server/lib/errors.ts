@@ -26,6 +26,9 @@ export const errorCodes = {
   LAST_ADMIN: 'A space keeps at least one admin.',
   SERVICE_UNAVAILABLE: 'A dependency (database or broker) is not available.',
   MACHINE_NOT_CONNECTED: 'The machine is not driven by any agent.',
+  NOTHING_TO_INVOICE: 'The member has nothing left to invoice in this period.',
+  INVOICE_NOT_CORRECTABLE: 'Only an invoice without a credit note can be corrected by one.',
+  INVALID_PERIOD: 'Give either month (YYYY-MM) or from and to, with from before to.',
   INTERNAL: 'Internal Server Error',
 } as const
 

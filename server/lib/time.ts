@@ -104,3 +104,26 @@ export function withinOpeningHours(start: Date, end: Date, hours: OpeningHours, 
     ([open, close]) => parseClock(open) <= s.minutes && endMinutes <= parseClock(close),
   )
 }
+
+const pad2 = (n: number) => n.toString().padStart(2, '0')
+
+/** "22/11/2026" and "10:05" in the zone, as French documents print them. */
+export function localDateTimeText(at: Date, timeZone: string): { date: string; time: string } {
+  const p = localParts(at, timeZone)
+  return {
+    date: `${pad2(p.day)}/${pad2(p.month)}/${p.year}`,
+    time: `${pad2(Math.floor(p.minutes / 60))}:${pad2(p.minutes % 60)}`,
+  }
+}
+
+/** A local calendar month, "2026-11", as the UTC instants of its first and next month's first midnight. */
+export function monthPeriod(month: string, timeZone: string): { start: Date; end: Date } {
+  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month)
+  if (!m) throw new Error(`not a month (YYYY-MM): ${month}`)
+  const year = Number(m[1])
+  const index = Number(m[2])
+  return {
+    start: zonedTime(year, index, 1, 0, timeZone),
+    end: zonedTime(index === 12 ? year + 1 : year, index === 12 ? 1 : index + 1, 1, 0, timeZone),
+  }
+}

@@ -36,6 +36,8 @@ export class AgentLink {
     private live: Live,
     private log: FastifyBaseLogger,
     sharedGroup: string | null,
+    /** Called when stored events changed what agents decide on (a member's credit). */
+    private onRightsInputChanged: (spaceId: string) => void = () => {},
   ) {
     const filters = [agentTopic('+', 'status'), agentTopic('+', 'events')].map((t) =>
       sharedGroup ? `$share/${sharedGroup}/${t}` : t,
@@ -98,6 +100,7 @@ export class AgentLink {
     if (!agent) return
     const result = await ingestEvent(this.db, agent, { ...envelope, body: envelope.body ?? {} })
     if (!result) return
+    if (result.creditChanged) this.onRightsInputChanged(result.spaceId)
     for (const p of result.projections) {
       switch (p.kind) {
         case 'access':

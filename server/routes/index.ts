@@ -4,6 +4,7 @@ import { agentApiRoutes } from './agent-api.js'
 import { agentRoutes } from './agents.js'
 import { authRoutes } from './auth.js'
 import { badgeRoutes } from './badges.js'
+import { billingRoutes } from './billing.js'
 import { bookingRoutes } from './bookings.js'
 import { commandRoutes } from './commands.js'
 import { healthRoutes } from './health.js'
@@ -27,6 +28,7 @@ export const apiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(trainingRoutes)
   await app.register(badgeRoutes)
   await app.register(usageLogRoutes)
+  await app.register(billingRoutes)
   await app.register(agentRoutes)
   await app.register(simulatorRoutes)
   await app.register(webSupportRoutes)

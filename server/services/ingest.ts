@@ -5,6 +5,7 @@
 // sequence stored with no gap below it, so it never drops an event the server lacks.
 import type { Db, Tx } from '../db/client.js'
 import type { Agent } from '../db/generated/sqlite/client.js'
+import { chargeEndedSession } from '../billing/charges.js'
 
 export interface AgentEventEnvelope {
   id: string
@@ -19,6 +20,8 @@ export interface AgentEventEnvelope {
 export interface Ingested {
   event: AgentEventEnvelope
   spaceId: string
+  /** A session was charged: the member's credit changed, and with it the agents' rights. */
+  creditChanged: boolean
   projections: {
     kind: 'access' | 'session.started' | 'session.ended' | 'machine.state' | 'fault' | 'badge.enrolled'
     data: Record<string, unknown>
@@ -56,7 +59,7 @@ function storeOnce(db: Db, agent: Agent, event: AgentEventEnvelope): Promise<Ing
           body: event.body as object,
         },
       })
-      const result: Ingested = { event, spaceId: agent.spaceId, projections: [] }
+      const result: Ingested = { event, spaceId: agent.spaceId, creditChanged: false, projections: [] }
       const machine = event.machine
         ? await tx.machine.findUnique({ where: { spaceId_slug: { spaceId: agent.spaceId, slug: event.machine } } })
         : null
@@ -166,8 +169,9 @@ async function project(
           bookingId: booking?.id ?? null,
           startedAt: at,
           agentSessionId: sessionId,
+          priceGroupId: member?.priceGroupId ?? null,
         },
-        update: { startedAt: at, membershipId: member?.id ?? null },
+        update: { startedAt: at, membershipId: member?.id ?? null, priceGroupId: member?.priceGroupId ?? null },
       })
       if (booking && booking.status === 'confirmed')
         await tx.booking.update({ where: { id: booking.id }, data: { status: 'checked_in' } })
@@ -195,12 +199,13 @@ async function project(
       const existing = await tx.usageSession.findUnique({ where: { agentSessionId: sessionId } })
       const startedAt = existing?.startedAt ?? new Date(at.getTime() - (durationSeconds ?? 0) * 1000)
       const member = existing?.membershipId ? null : await memberOf(tx, spaceId, body)
-      await tx.usageSession.upsert({
+      const stored = await tx.usageSession.upsert({
         where: { agentSessionId: sessionId },
         create: {
           spaceId,
           machineId: machine.id,
           membershipId: member?.id ?? null,
+          priceGroupId: member?.priceGroupId ?? null,
           startedAt,
           endedAt: at,
           endCause,
@@ -209,6 +214,8 @@ async function project(
         },
         update: { endedAt: at, endCause, busySeconds: busySeconds ?? null },
       })
+      const charge = await chargeEndedSession(tx, stored.id)
+      if (charge && charge.debitCents > 0) result.creditChanged = true
       await tx.machine.update({
         where: { id: machine.id },
         data: { liveState: 'idle', liveSince: at, liveMemberId: null },
@@ -221,6 +228,7 @@ async function project(
           sessionId,
           durationSeconds: durationSeconds ?? Math.round((at.getTime() - startedAt.getTime()) / 1000),
           endCause,
+          chargeCents: charge?.chargeCents ?? null,
         },
       })
       return
