@@ -3,9 +3,10 @@
 // in the same transaction it is projected into the usage log (access events, sessions)
 // and the machines' live state. The agent is then acknowledged up to the highest
 // sequence stored with no gap below it, so it never drops an event the server lacks.
+
+import { chargeEndedSession } from '../billing/charges.js'
 import type { Db, Tx } from '../db/client.js'
 import type { Agent } from '../db/generated/sqlite/client.js'
-import { chargeEndedSession } from '../billing/charges.js'
 
 export interface AgentEventEnvelope {
   id: string

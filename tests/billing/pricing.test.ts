@@ -6,8 +6,13 @@ import { formatMoney, inclVat, priceSession, type RateTerms, vatOf } from '../..
 import { zonedTime } from '../../server/lib/time.js'
 
 const perMinute: RateTerms = { centsPerHour: 600, stepMinutes: 1, minimumCents: 0, billBusyOnly: false }
-const paris = (y: number, mo: number, d: number, h: number, mi: number) => zonedTime(y, mo, d, h * 60 + mi, 'Europe/Paris')
-const session = (startedAt: Date, endedAt: Date, busySeconds: number | null = null) => ({ startedAt, endedAt, busySeconds })
+const paris = (y: number, mo: number, d: number, h: number, mi: number) =>
+  zonedTime(y, mo, d, h * 60 + mi, 'Europe/Paris')
+const session = (startedAt: Date, endedAt: Date, busySeconds: number | null = null) => ({
+  startedAt,
+  endedAt,
+  busySeconds,
+})
 const minutes = (n: number) => n * 60_000
 const at = new Date('2026-11-10T09:00:00Z')
 
@@ -68,7 +73,11 @@ describe('session price', () => {
 
   it('charges nothing for a zero-length session, minimum or not', () => {
     const zero = session(at, at)
-    expect(priceSession(zero, { ...perMinute, minimumCents: 500 })).toEqual({ billedSeconds: 0, billedMinutes: 0, amountCents: 0 })
+    expect(priceSession(zero, { ...perMinute, minimumCents: 500 })).toEqual({
+      billedSeconds: 0,
+      billedMinutes: 0,
+      amountCents: 0,
+    })
     const neverBusy = session(at, new Date(at.getTime() + minutes(30)), 0)
     expect(priceSession(neverBusy, { ...perMinute, minimumCents: 500, billBusyOnly: true }).amountCents).toBe(0)
     // An end before the start (a clock step) is zero, never negative.
