@@ -292,7 +292,19 @@ export class Agent extends EventEmitter<AgentEvents> {
       await reader.close().catch(() => {})
       await relay.close().catch(() => {})
     }
-    await this.mqtt?.endAsync().catch(() => {})
+    // A graceful end waits for in-flight QoS 1 messages, which never complete while the
+    // broker is away: force it then (nothing is lost, unacknowledged events stay in the outbox).
+    const mqtt = this.mqtt
+    if (mqtt) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        mqtt.endAsync(!mqtt.connected).catch(() => {}),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(() => mqtt.end(true, () => resolve()), 2000)
+        }),
+      ])
+      clearTimeout(timer)
+    }
     this.store.close()
   }
 }
