@@ -283,28 +283,45 @@ export class Agent extends EventEmitter<AgentEvents> {
   async stop() {
     this.stopped = true
     for (const t of this.timers) clearInterval(t)
-    if (this.mqtt?.connected) {
-      await this.mqtt
-        .publishAsync(agentTopic(this.config.id, 'status'), JSON.stringify({ online: false }), { qos: 1, retain: true })
-        .catch(() => {})
+    // Neither a goodbye nor a graceful end may hang a stop: both wait for the broker's
+    // acknowledgement, which never comes while it is away (the connection may not know yet).
+    // Nothing is lost by giving up: unacknowledged events stay in the outbox.
+    const mqtt = this.mqtt
+    if (mqtt?.connected) {
+      await within(
+        1000,
+        mqtt
+          .publishAsync(agentTopic(this.config.id, 'status'), JSON.stringify({ online: false }), {
+            qos: 1,
+            retain: true,
+          })
+          .catch(() => {}),
+      )
     }
     for (const { reader, relay } of this.devices.values()) {
       await reader.close().catch(() => {})
       await relay.close().catch(() => {})
     }
-    // A graceful end waits for in-flight QoS 1 messages, which never complete while the
-    // broker is away: force it then (nothing is lost, unacknowledged events stay in the outbox).
-    const mqtt = this.mqtt
-    if (mqtt) {
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([
-        mqtt.endAsync(!mqtt.connected).catch(() => {}),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(() => mqtt.end(true, () => resolve()), 2000)
-        }),
-      ])
-      clearTimeout(timer)
+    if (
+      mqtt &&
+      !(await within(
+        1000,
+        mqtt.endAsync().catch(() => {}),
+      ))
+    ) {
+      await new Promise<void>((resolve) => mqtt.end(true, () => resolve()))
     }
     this.store.close()
   }
+}
+
+/** Resolves true when the promise settles within ms, false otherwise (it is left to run). */
+function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    promise.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from '../../agent/agent.js'
+import { AgentStore } from '../../agent/core/outbox.js'
 import { buildApp } from '../../server/app.js'
 import { openDb } from '../../server/db/client.js'
 import { hashSecret } from '../../server/lib/secrets.js'
@@ -130,5 +131,18 @@ describe('outages', () => {
     await drained()
     const events = await database.db.accessEvent.findMany({ orderBy: { at: 'asc' }, skip: before })
     expect(events.map((e) => e.at.toISOString())).toEqual(times)
+  })
+
+  it('stops while the broker is away without waiting for it, keeping what was not acknowledged', async () => {
+    const port = broker.port
+    await broker.close()
+    tapMany(5)
+    const pending = agent.store.count()
+    expect(pending).toBeGreaterThanOrEqual(5)
+    await agent.stop() // hung for ever before: a graceful MQTT end waits for acknowledgements
+    const reopened = new AgentStore(dataDir, slug)
+    expect(reopened.count()).toBe(pending)
+    reopened.close()
+    broker = await startEmbeddedBroker(port, '127.0.0.1', security())
   })
 })
