@@ -13,6 +13,7 @@ import {
   parsePayload,
   RightsMessageSchema,
   type Status,
+  sendImmediately,
 } from '../protocol/mqtt.js'
 import { type RightsSnapshot, RightsSnapshotSchema } from '../protocol/rights.js'
 import type { AgentConfig } from './core/config.js'
@@ -91,6 +92,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         retain: true,
       },
     })
+    sendImmediately(this.mqtt)
     this.mqtt.on('error', (error) => this.log('warn', 'mqtt error', { error: error.message }))
     this.mqtt.on('connect', () => this.onConnect())
     this.mqtt.on('message', (topic, payload) => this.onMessage(topic, payload))
@@ -120,7 +122,8 @@ export class Agent extends EventEmitter<AgentEvents> {
         this.now,
       )
       controller.on('state', () => this.publishStatus())
-      controller.on('decision', () => void this.flush())
+      // After the relay was switched: the tap's own path to the relay comes first.
+      controller.on('decision', () => setImmediate(() => void this.flush()))
       this.controllers.set(m.machine, controller)
       this.devices.set(m.machine, { reader, relay })
     }

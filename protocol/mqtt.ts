@@ -131,3 +131,14 @@ export function parsePayload<S extends TSchema>(
   }
   return { ok: true, value: data as Static<S> }
 }
+
+/**
+ * Small MQTT packets must not wait for Nagle's algorithm (up to 40 ms with delayed ACKs):
+ * a tap, an acknowledgement or a revocation goes out at once. Both sides call this.
+ */
+export function sendImmediately(client: { on(event: 'connect', listener: () => void): unknown; stream?: unknown }) {
+  client.on('connect', () => {
+    const socket = client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined
+    socket?.setNoDelay?.(true)
+  })
+}

@@ -123,22 +123,29 @@ export class MachineController extends EventEmitter<ControllerEvents> {
       : { decision: 'denied', reason: 'snapshot_expired' }
     const body: Record<string, unknown> = { badgeUid, reason: decision.reason, memberId: decision.memberId ?? null }
     if (decision.decision === 'denied' && decision.training) body.training = decision.training
-    this.record(decision.decision === 'granted' ? 'access.granted' : 'access.denied', body)
-    this.emit('decision', { ...decision, badgeUid })
-    this.reader.feedback(decision.decision === 'granted' ? 'granted' : 'denied')
-    if (decision.decision !== 'granted') return
-    if (running) {
+    const granted = decision.decision === 'granted'
+    const recordDecision = () => this.record(granted ? 'access.granted' : 'access.denied', body)
+    const tell = () => {
+      this.emit('decision', { ...decision, badgeUid })
+      this.reader.feedback(granted ? 'granted' : 'denied')
+    }
+    if (!granted || running) {
+      recordDecision()
+      tell()
       // Staff badging a machine someone else is using stops that session.
-      await this.end('staff')
+      if (granted) await this.end('staff')
       return
     }
-    await this.start({
-      badgeUid,
-      memberId: decision.memberId,
-      memberName: decision.memberName,
-      bookingId: decision.bookingId ?? null,
-      until: decision.until,
-    })
+    await this.start(
+      {
+        badgeUid,
+        memberId: decision.memberId,
+        memberName: decision.memberName,
+        bookingId: decision.bookingId ?? null,
+        until: decision.until,
+      },
+      { recordDecision, tell },
+    )
   }
 
   /** Remote unlock by staff. */
@@ -152,14 +159,17 @@ export class MachineController extends EventEmitter<ControllerEvents> {
     if (this.session) await this.end('staff')
   }
 
-  private async start(s: {
-    badgeUid: string | null
-    memberId: string | null
-    memberName: string | null
-    bookingId: string | null
-    until: number | null
-    by?: string
-  }) {
+  private async start(
+    s: {
+      badgeUid: string | null
+      memberId: string | null
+      memberName: string | null
+      bookingId: string | null
+      until: number | null
+      by?: string
+    },
+    decision?: { recordDecision: () => void; tell: () => void },
+  ) {
     const now = this.now()
     const maxMinutes = this.policy()?.maxSessionMinutes
     const until = maxMinutes ? Math.min(s.until ?? Number.POSITIVE_INFINITY, now + maxMinutes * 60_000) : s.until
@@ -175,16 +185,21 @@ export class MachineController extends EventEmitter<ControllerEvents> {
       busyMs: 0,
       aliveAt: now,
     }
-    // Recorded before the relay moves: a crash right after still knows the session.
-    this.record('session.started', {
-      sessionId: session.sessionId,
-      badgeUid: s.badgeUid,
-      memberId: s.memberId,
-      bookingId: s.bookingId,
-      until: session.until ? new Date(session.until).toISOString() : null,
-      ...(s.by ? { by: s.by } : {}),
+    // Recorded before the relay moves, in one durable write with the decision that opened it
+    // (one fsync on the tap's path, not three): a crash right after still knows the session.
+    this.store.atomically(() => {
+      decision?.recordDecision()
+      this.record('session.started', {
+        sessionId: session.sessionId,
+        badgeUid: s.badgeUid,
+        memberId: s.memberId,
+        bookingId: s.bookingId,
+        until: session.until ? new Date(session.until).toISOString() : null,
+        ...(s.by ? { by: s.by } : {}),
+      })
+      this.store.saveSession(session)
     })
-    this.store.saveSession(session)
+    decision?.tell()
     this.session = session
     this.warned = false
     this.pendingCut = null

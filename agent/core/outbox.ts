@@ -68,6 +68,17 @@ export class AgentStore {
     return event
   }
 
+  /** Runs fn in one transaction: what it records is committed (and synced) once, all or nothing. */
+  atomically<T>(fn: () => T): T {
+    const before = this.nextSeq
+    try {
+      return this.db.transaction(fn)()
+    } catch (error) {
+      this.nextSeq = before // the rolled-back events never existed
+      throw error
+    }
+  }
+
   pending(limit = 500, afterSeq = 0): EventEnvelope[] {
     const rows = this.db
       .prepare('SELECT seq, id, type, at, machine, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?')

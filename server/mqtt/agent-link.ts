@@ -16,17 +16,20 @@ import {
 import type { Db } from '../db/client.js'
 import type { Agent } from '../db/generated/sqlite/client.js'
 import type { Live } from '../live.js'
-import { type AgentEventEnvelope, advanceAck, ingestEvent } from '../services/ingest.js'
+import { type AgentEventEnvelope, advanceAck, ingestEvents } from '../services/ingest.js'
 
 export type AgentCommand = Command
 
-/** During a long backlog, acknowledge at least every this many events. */
-const ACK_EVERY = 100
+/** Events stored per transaction, and acknowledged together, while a backlog drains. */
+const BATCH = 100
+
+type Inbound = { leaf: 'events'; data: AgentEventEnvelope } | { leaf: 'status'; data: Status }
 
 export class AgentLink {
-  private queues = new Map<string, Promise<void>>()
-  /** Events stored per agent since its last acknowledgement: a long backlog is acknowledged as it drains. */
-  private sinceAck = new Map<string, number>()
+  /** Messages received per agent and not yet handled, in arrival order. */
+  private inbox = new Map<string, Inbound[]>()
+  /** The running drain loop of each agent with messages in its inbox. */
+  private draining = new Map<string, Promise<void>>()
   /** Counts of refused messages, for health and tests. */
   readonly rejected = { tooLarge: 0, malformed: 0, unknownAgent: 0 }
 
@@ -63,27 +66,43 @@ export class AgentLink {
       this.log.warn({ topic, problem: result.error }, 'agent link: payload refused')
       return
     }
-    const data = result.value
-    // One queue per agent: its events are stored in order, and acknowledged once per burst.
-    const previous = this.queues.get(agentSlug) ?? Promise.resolve()
-    const next = previous
-      .then(() =>
-        leaf === 'events'
-          ? this.onEvent(agentSlug, data as AgentEventEnvelope)
-          : this.onStatus(agentSlug, data as Status),
-      )
-      .catch((error) => this.log.error({ err: error, topic }, 'agent link: message not stored'))
-    this.queues.set(agentSlug, next)
-    void next.then(() => {
-      const stored = leaf === 'events' ? (this.sinceAck.get(agentSlug) ?? 0) + 1 : 0
-      if (leaf === 'events') this.sinceAck.set(agentSlug, stored)
-      const burstOver = this.queues.get(agentSlug) === next
-      if (burstOver) this.queues.delete(agentSlug)
-      // Acknowledge at the end of a burst, and every ACK_EVERY events while a long backlog drains,
-      // so the agent can trim its outbox as it goes.
-      if (leaf === 'events' && (burstOver || stored >= ACK_EVERY))
-        this.acknowledge(agentSlug).catch((error) => this.log.warn({ err: error }, 'agent link: ack not sent'))
-    })
+    const item = { leaf, data: result.value } as Inbound
+    const queued = this.inbox.get(agentSlug)
+    if (queued) {
+      queued.push(item) // the agent's drain loop is running: it takes it in order
+      return
+    }
+    this.inbox.set(agentSlug, [item])
+    this.draining.set(agentSlug, this.drain(agentSlug))
+  }
+
+  /**
+   * Handles one agent's messages in order: statuses one by one, consecutive events in
+   * batches of up to BATCH per transaction, each batch acknowledged (so a long backlog is
+   * acknowledged as it drains, and a burst once at its end).
+   */
+  private async drain(slug: string) {
+    const queue = this.inbox.get(slug)!
+    while (queue.length > 0) {
+      const first = queue[0]!
+      try {
+        if (first.leaf === 'status') {
+          queue.shift()
+          await this.onStatus(slug, first.data)
+          continue
+        }
+        let n = 0
+        while (n < queue.length && n < BATCH && queue[n]!.leaf === 'events') n++
+        const batch = queue.splice(0, n).map((i) => i.data as AgentEventEnvelope)
+        await this.onEvents(slug, batch)
+        await this.acknowledge(slug).catch((error) => this.log.warn({ err: error }, 'agent link: ack not sent'))
+      } catch (error) {
+        // Not acknowledged: the agent sends it again.
+        this.log.error({ err: error, agent: slug }, 'agent link: message not stored')
+      }
+    }
+    this.inbox.delete(slug)
+    this.draining.delete(slug)
   }
 
   private async agent(slug: string): Promise<Agent | null> {
@@ -95,13 +114,16 @@ export class AgentLink {
     return agent
   }
 
-  private async onEvent(slug: string, envelope: AgentEventEnvelope) {
+  private async onEvents(slug: string, envelopes: AgentEventEnvelope[]) {
     const agent = await this.agent(slug)
     if (!agent) return
-    const result = await ingestEvent(this.db, agent, { ...envelope, body: envelope.body ?? {} })
-    if (!result) return
-    if (result.creditChanged) this.onRightsInputChanged(result.spaceId)
-    for (const p of result.projections) {
+    const results = await ingestEvents(
+      this.db,
+      agent,
+      envelopes.map((e) => ({ ...e, body: e.body ?? {} })),
+    )
+    if (results.some((r) => r.creditChanged)) this.onRightsInputChanged(agent.spaceId)
+    for (const p of results.flatMap((r) => r.projections)) {
       switch (p.kind) {
         case 'access':
           this.live.emit(agent.spaceId, 'access.decision', p.data, 'staff')
@@ -133,7 +155,6 @@ export class AgentLink {
   }
 
   private async acknowledge(slug: string) {
-    this.sinceAck.delete(slug)
     const agent = await this.db.agent.findUnique({ where: { slug } })
     if (!agent) return
     const seq = await advanceAck(this.db, agent.id)
@@ -202,6 +223,6 @@ export class AgentLink {
 
   /** Resolves when every message received so far is stored and acknowledged. */
   async idle() {
-    while (this.queues.size) await Promise.all([...this.queues.values()])
+    while (this.draining.size) await Promise.all([...this.draining.values()])
   }
 }

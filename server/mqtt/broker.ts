@@ -37,7 +37,8 @@ export async function startEmbeddedBroker(
   options: AedesOptions = {},
 ): Promise<EmbeddedBroker> {
   const aedes = await Aedes.createBroker(options)
-  const server: Server = createServer(aedes.handle)
+  // noDelay: small packets (taps, acks, rights versions) go out at once, not after Nagle's delay.
+  const server: Server = createServer({ noDelay: true }, aedes.handle)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {

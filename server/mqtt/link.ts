@@ -1,6 +1,7 @@
 // The server's connection to the MQTT broker (embedded Aedes or an external one).
 // Issue #4 builds the agent link on top of it; here it reports the broker's state.
 import mqtt, { type MqttClient } from 'mqtt'
+import { sendImmediately } from '../../protocol/mqtt.js'
 
 export type BrokerState = 'connected' | 'connecting' | 'disconnected' | 'disabled'
 
@@ -25,6 +26,7 @@ export class MqttLink {
       : null
     // Errors are reconnected by mqtt.js; an unhandled 'error' event would crash the process.
     this.client?.on('error', () => {})
+    if (this.client) sendImmediately(this.client)
   }
 
   get state(): BrokerState {

@@ -6,7 +6,7 @@
 
 import { chargeEndedSession } from '../billing/charges.js'
 import type { Db, Tx } from '../db/client.js'
-import type { Agent } from '../db/generated/sqlite/client.js'
+import type { Agent, Machine, Prisma } from '../db/generated/sqlite/client.js'
 
 export interface AgentEventEnvelope {
   id: string
@@ -43,32 +43,115 @@ export async function ingestEvent(db: Db, agent: Agent, event: AgentEventEnvelop
   })
 }
 
+/**
+ * Stores a burst of one agent's events in one transaction (a backlog drains in batches, not
+ * one commit per event), skipping those already stored. If another server instance stored
+ * some of them meanwhile, falls back to one by one, so each is still stored exactly once.
+ */
+export async function ingestEvents(db: Db, agent: Agent, events: AgentEventEnvelope[]): Promise<Ingested[]> {
+  const known = await db.agentEvent.findMany({ where: { id: { in: events.map((e) => e.id) } }, select: { id: true } })
+  const seen = new Set(known.map((k) => k.id))
+  const fresh = events.filter((e) => !seen.has(e.id) && (seen.add(e.id), true))
+  if (fresh.length === 0) return []
+  try {
+    return await db.$transaction(
+      async (tx) => {
+        const results: Ingested[] = []
+        // Checked just above; a concurrent instance storing one of them fails the batch (P2002).
+        const batch = newBatch(false)
+        for (const event of fresh) {
+          const result = await storeIn(tx, agent, event, batch)
+          if (result) results.push(result)
+        }
+        await writeBatch(tx, agent.spaceId, batch)
+        return results
+      },
+      { maxWait: 15_000, timeout: 30_000 },
+    )
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'P2002') throw error
+    const results: Ingested[] = []
+    for (const event of fresh) {
+      const result = await ingestEvent(db, agent, event)
+      if (result) results.push(result)
+    }
+    return results
+  }
+}
+
 function storeOnce(db: Db, agent: Agent, event: AgentEventEnvelope): Promise<Ingested | null> {
   return db.$transaction(
     async (tx) => {
-      const existing = await tx.agentEvent.findUnique({ where: { id: event.id }, select: { id: true } })
-      if (existing) return null
-      const at = new Date(event.at)
-      await tx.agentEvent.create({
-        data: {
-          id: event.id,
-          agentId: agent.id,
-          seq: event.seq,
-          type: event.type,
-          at,
-          machine: event.machine ?? null,
-          body: event.body as object,
-        },
-      })
-      const result: Ingested = { event, spaceId: agent.spaceId, creditChanged: false, projections: [] }
-      const machine = event.machine
-        ? await tx.machine.findUnique({ where: { spaceId_slug: { spaceId: agent.spaceId, slug: event.machine } } })
-        : null
-      await project(tx, agent, event, at, machine, result)
+      const batch = newBatch(true)
+      const result = await storeIn(tx, agent, event, batch)
+      await writeBatch(tx, agent.spaceId, batch)
       return result
     },
     { maxWait: 15_000, timeout: 15_000 },
   )
+}
+
+type MemberWithPerson = NonNullable<Awaited<ReturnType<typeof memberOf>>>
+
+/**
+ * One transaction's shared work: lookups done once (machines, members), and the plain
+ * inserts (the event log, access decisions, badges' last sighting) written together at the
+ * end instead of one statement per event.
+ */
+interface BatchContext {
+  /** False when the ids were checked before the transaction. */
+  known: boolean
+  machines: Map<string, Machine | null>
+  members: Map<string, MemberWithPerson | null>
+  agentEvents: Prisma.AgentEventCreateManyInput[]
+  accessEvents: Prisma.AccessEventCreateManyInput[]
+  badgesSeen: Map<string, Date>
+}
+
+const newBatch = (known: boolean): BatchContext => ({
+  known,
+  machines: new Map(),
+  members: new Map(),
+  agentEvents: [],
+  accessEvents: [],
+  badgesSeen: new Map(),
+})
+
+async function writeBatch(tx: Tx, spaceId: string, batch: BatchContext) {
+  if (batch.agentEvents.length) await tx.agentEvent.createMany({ data: batch.agentEvents })
+  if (batch.accessEvents.length) await tx.accessEvent.createMany({ data: batch.accessEvents })
+  for (const [uid, at] of batch.badgesSeen) {
+    await tx.badge.updateMany({
+      where: { spaceId, uid, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: at } }] },
+      data: { lastSeenAt: at },
+    })
+  }
+}
+
+async function storeIn(tx: Tx, agent: Agent, event: AgentEventEnvelope, batch: BatchContext): Promise<Ingested | null> {
+  if (batch.known && (await tx.agentEvent.findUnique({ where: { id: event.id }, select: { id: true } }))) return null
+  const at = new Date(event.at)
+  batch.agentEvents.push({
+    id: event.id,
+    agentId: agent.id,
+    seq: event.seq,
+    type: event.type,
+    at,
+    machine: event.machine ?? null,
+    body: event.body as object,
+  })
+  const result: Ingested = { event, spaceId: agent.spaceId, creditChanged: false, projections: [] }
+  let machine: Machine | null = null
+  if (event.machine) {
+    if (!batch.machines.has(event.machine))
+      batch.machines.set(
+        event.machine,
+        await tx.machine.findUnique({ where: { spaceId_slug: { spaceId: agent.spaceId, slug: event.machine } } }),
+      )
+    machine = batch.machines.get(event.machine) ?? null
+  }
+  await project(tx, agent, event, at, machine, result, batch)
+  return result
 }
 
 async function memberOf(tx: Tx, spaceId: string, body: Record<string, unknown>) {
@@ -93,6 +176,7 @@ async function project(
   at: Date,
   machine: { id: string; slug: string } | null,
   result: Ingested,
+  batch: BatchContext,
 ) {
   const body = event.body
   const spaceId = agent.spaceId
@@ -100,23 +184,24 @@ async function project(
     case 'access.granted':
     case 'access.denied': {
       const badgeUid = (str(body.badgeUid) ?? '').toUpperCase()
-      const member = await memberOf(tx, spaceId, body)
+      const memberKey = `${str(body.memberId) ?? ''}|${badgeUid}`
+      if (!batch.members.has(memberKey)) batch.members.set(memberKey, await memberOf(tx, spaceId, body))
+      const member = batch.members.get(memberKey) ?? null
       const decision = event.type === 'access.granted' ? 'granted' : 'denied'
       const reason = str(body.reason) ?? (decision === 'granted' ? 'granted' : 'denied')
-      await tx.accessEvent.create({
-        data: {
-          spaceId,
-          machineId: machine?.id ?? null,
-          membershipId: member?.id ?? null,
-          badgeUid,
-          decision,
-          reason,
-          at,
-          agentId: agent.id,
-          eventId: event.id,
-        },
+      batch.accessEvents.push({
+        spaceId,
+        machineId: machine?.id ?? null,
+        membershipId: member?.id ?? null,
+        badgeUid,
+        decision,
+        reason,
+        at,
+        agentId: agent.id,
+        eventId: event.id,
       })
-      if (badgeUid) await tx.badge.updateMany({ where: { spaceId, uid: badgeUid }, data: { lastSeenAt: at } })
+      if (badgeUid && !((batch.badgesSeen.get(badgeUid)?.getTime() ?? 0) > at.getTime()))
+        batch.badgesSeen.set(badgeUid, at)
       result.projections.push({
         kind: 'access',
         data: {
@@ -140,6 +225,10 @@ async function project(
           data: { spaceId, membershipId: agent.enrolMemberId, uid: badgeUid, label: 'Enrôlé à la borne' },
         })
         await tx.agent.update({ where: { id: agent.id }, data: { enrolMemberId: null, enrolUntil: null } })
+        // Later events of this batch see the mode ended and the badge known.
+        agent.enrolMemberId = null
+        agent.enrolUntil = null
+        batch.members.clear()
         await tx.auditLog.create({
           data: {
             spaceId,

@@ -3,6 +3,7 @@
 // MQTT_TEST_URL (CI's broker suite). Topics are the real ones: each test file has its
 // own broker or its own agent ids, so runs do not collide.
 import mqtt, { type MqttClient } from 'mqtt'
+import { sendImmediately } from '../../protocol/mqtt.js'
 import type { Db } from '../../server/db/client.js'
 import { type BrokerCredentials, brokerSecurity } from '../../server/mqtt/access.js'
 import { startEmbeddedBroker } from '../../server/mqtt/broker.js'
@@ -34,6 +35,7 @@ export async function startTestBroker(db?: Db): Promise<TestBroker> {
 
 export async function connectClient(url: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
   const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, ...options })
+  sendImmediately(client) // as the agent and the server do: baselines compare like with like
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve())
     client.once('error', reject)
