@@ -1,0 +1,60 @@
+// Starts bench/server-process.ts as a child process and reads its CPU time and memory.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+
+export interface BenchServer {
+  http: string
+  mqtt: string
+  server: { username: string; password: string }
+  pid: number
+  /** CPU seconds (user + system) the process used so far. */
+  cpuSeconds(): number
+  /** Resident memory, MiB. */
+  rssMiB(): number
+  /** SIGTERM and wait; kill() for SIGKILL (a crash, an unplugged server). */
+  stop(): Promise<void>
+  kill(): Promise<void>
+}
+
+export async function startBenchServer(
+  databaseUrl: string,
+  ports: { http?: number; mqtt?: number } = {},
+): Promise<BenchServer> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/server-process.ts'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      BENCH_HTTP_PORT: String(ports.http ?? 0),
+      BENCH_MQTT_PORT: String(ports.mqtt ?? 0),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const ready = await new Promise<{ http: string; mqtt: string; server: { username: string; password: string } }>(
+    (resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! })
+      lines.once('line', (line) => resolve(JSON.parse(line)))
+      child.once('exit', (code) => reject(new Error(`bench server exited with ${code} before it was ready`)))
+    },
+  )
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const stat = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return {
+    ...ready,
+    pid: child.pid!,
+    // Fields 14 and 15 of /proc/pid/stat (utime, stime), in clock ticks (100 per second on Linux).
+    cpuSeconds: () => (Number(stat()[11]) + Number(stat()[12])) / 100,
+    rssMiB: () => {
+      const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]
+      return Number(kb ?? 0) / 1024
+    },
+    stop: async () => {
+      child.kill('SIGTERM')
+      await exited
+    },
+    kill: async () => {
+      child.kill('SIGKILL')
+      await exited
+    },
+  }
+}
