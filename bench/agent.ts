@@ -47,7 +47,14 @@ async function tapToRelay(reader: PtyPair, relay: PtyPair, clock: { t: number },
     const start = performance.now()
     await write(reader.port, rdm6300Frame('0A0012AB34'))
     await relay.waitBytes(before + 4).catch((e) => {
-      throw new Error(`${e.message} at tap ${i}; agent: ${JSON.stringify(debugAgent?.status())}; pending: ${JSON.stringify(debugAgent?.store.pending(5000).slice(-4).map((x) => [x.type, x.body]))}`)
+      throw new Error(
+        `${e.message} at tap ${i}; agent: ${JSON.stringify(debugAgent?.status())}; pending: ${JSON.stringify(
+          debugAgent?.store
+            .pending(5000)
+            .slice(-4)
+            .map((x) => [x.type, x.body]),
+        )}`,
+      )
     })
     samples.push(performance.now() - start)
   }

@@ -51,7 +51,12 @@ export async function ingestEvent(db: Db, agent: Agent, event: AgentEventEnvelop
 export async function ingestEvents(db: Db, agent: Agent, events: AgentEventEnvelope[]): Promise<Ingested[]> {
   const known = await db.agentEvent.findMany({ where: { id: { in: events.map((e) => e.id) } }, select: { id: true } })
   const seen = new Set(known.map((k) => k.id))
-  const fresh = events.filter((e) => !seen.has(e.id) && (seen.add(e.id), true))
+  const fresh: AgentEventEnvelope[] = []
+  for (const e of events) {
+    if (seen.has(e.id)) continue // stored already, or twice in this burst (a QoS 1 duplicate)
+    seen.add(e.id)
+    fresh.push(e)
+  }
   if (fresh.length === 0) return []
   try {
     return await db.$transaction(
