@@ -1,0 +1,205 @@
+// Shapes of the API's answers, as the web app reads them (see /api/docs/json).
+export type Role = 'maker' | 'trainer' | 'staff' | 'admin'
+
+export interface Membership {
+  id: string
+  role: Role
+  suspended: boolean
+  space: { slug: string; name: string; timeZone: string }
+}
+
+export interface Me {
+  id: string
+  email: string
+  name: string
+  memberships: Membership[]
+}
+
+export interface SpaceInfo {
+  slug: string
+  name: string
+  timeZone: string
+  currency: string
+  bookingWindowDays: number
+  checkInMinutes: number
+  noShowGraceMinutes: number
+  role: Role
+}
+
+export interface MachineLive {
+  state: string
+  since: string | null
+  watts: number | null
+  member: { id: string; name: string } | null
+}
+
+export interface Machine {
+  slug: string
+  name: string
+  kind: string
+  status: 'available' | 'out_of_service' | 'to_check' | string
+  walkInAllowed: boolean
+  cutPolicy: string
+  idleThresholdWatts: number | null
+  maxSessionMinutes: number | null
+  maxBookingMinutes: number
+  minNoticeMinutes: number
+  requiredTrainings: string[]
+  agent: string | null
+  live: MachineLive
+}
+
+export interface Booking {
+  id: string
+  machine: string
+  start: string
+  end: string
+  status: string
+  mine: boolean
+  member: { id: string; name: string; email: string } | null
+  note: string | null
+}
+
+export interface Training {
+  slug: string
+  name: string
+  validityDays: number | null
+}
+
+export interface Grant {
+  training: string
+  member: string
+  grantedAt: string
+  grantedBy: string | null
+  expiresAt: string | null
+}
+
+export interface Member {
+  id: string
+  personId: string
+  email: string
+  name: string
+  role: Role
+  priceGroup: string | null
+  suspended: boolean
+  creditCents: number
+  createdAt: string
+  trainings: { training: string; grantedAt: string; expiresAt: string | null }[]
+  badges: { uid: string; label: string | null; active: boolean }[]
+}
+
+export interface PriceGroup {
+  slug: string
+  name: string
+}
+
+export interface PersonRef {
+  id: string
+  name: string
+  email: string
+}
+
+export interface UsageSession {
+  id: string
+  machine: string
+  member: PersonRef | null
+  badgeUid: string | null
+  bookingId: string | null
+  startedAt: string
+  endedAt: string | null
+  durationSeconds: number | null
+  busySeconds: number | null
+  endCause: string | null
+}
+
+export interface AccessEvent {
+  id: string
+  at: string
+  decision: 'granted' | 'denied' | string
+  reason: string
+  machine: string | null
+  member: PersonRef | null
+  badgeUid: string
+}
+
+export interface AgentInfo {
+  slug: string
+  name: string
+  online: boolean
+  lastSeenAt: string | null
+  version: string | null
+  rightsVersion: number
+  heldRightsVersion: number
+  ackedSeq: number
+  machines: string[]
+}
+
+export interface Badge {
+  uid: string
+  label: string | null
+  active: boolean
+  lastSeenAt: string | null
+  member: PersonRef
+}
+
+export interface UnknownBadge {
+  uid: string
+  machine: string | null
+  at: string
+}
+
+export interface SimulatedMachine {
+  machine: string
+  state: string
+  relayOn: boolean | null
+}
+
+export interface DailyUsage {
+  timeZone: string
+  days: { date: string; machine: string; sessions: number; seconds: number }[]
+}
+
+/** Live payloads pushed by the server over socket.io (server/live.ts). */
+export interface LiveMachineState {
+  machine: string
+  state: string | null
+  since?: string
+  at?: string
+  watts?: number | null
+}
+export interface LiveSessionStarted {
+  machine: string
+  member: { id: string; name: string } | null
+  at: string
+  sessionId: string
+}
+export interface LiveSessionEnded {
+  machine: string
+  at: string
+  sessionId: string
+  durationSeconds: number
+  endCause: string
+}
+export interface LiveAccessDecision {
+  machine: string | null
+  decision: string
+  reason: string
+  badgeUid: string
+  member: { id: string; name: string } | null
+  at: string
+}
+export interface LiveBookingChanged {
+  id: string
+  machine: string
+  start: string
+  end: string
+  status: string
+}
+export interface LiveAgentStatus {
+  agent: string
+  online?: boolean
+  version?: string | null
+  rightsVersion?: number | null
+  at?: string
+  enrolled?: { badgeUid: string; memberId: string }
+}
