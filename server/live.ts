@@ -28,8 +28,14 @@ const room = (spaceId: string, audience: LiveAudience) =>
 export class Live {
   private pool: pg.Pool | null = null
   readonly io: Server
+  /** Space slugs by id, resolved once: every push names its space. */
+  private slugs = new Map<string, Promise<string | null>>()
 
-  constructor(app: FastifyInstance, db: Db, postgresUrl: string | null) {
+  constructor(
+    app: FastifyInstance,
+    private db: Db,
+    postgresUrl: string | null,
+  ) {
     this.io = new Server(app.server, { serveClient: false, cors: { origin: false } })
     if (postgresUrl) {
       this.pool = new pg.Pool({ connectionString: postgresUrl, max: 2 })
@@ -65,8 +71,21 @@ export class Live {
     )
   }
 
+  /**
+   * Pushes to the space's room. The payload carries the space's slug: a browser of someone in
+   * several spaces is in several rooms, and machine slugs are unique only within a space.
+   */
   emit(spaceId: string, event: LiveEvent, payload: object, audience: LiveAudience = 'members') {
-    this.io.to(room(spaceId, audience)).emit(event, payload)
+    let slug = this.slugs.get(spaceId)
+    if (!slug) {
+      slug = this.db.space
+        .findUnique({ where: { id: spaceId }, select: { slug: true } })
+        .then((s) => s?.slug ?? null)
+        .catch(() => null)
+      this.slugs.set(spaceId, slug)
+    }
+    // Pushes of one space wait on the same lookup, so they keep their order.
+    void slug.then((space) => this.io.to(room(spaceId, audience)).emit(event, { ...payload, space }))
   }
 
   /** Disconnects the browsers; the HTTP server itself is Fastify's to close. */

@@ -214,6 +214,8 @@ async function project(
           decision,
           reason,
           badgeUid,
+          // The training missing, for "refusé : formation laser requise".
+          training: str(body.training) ?? null,
           member: member ? { id: member.id, name: member.person.name } : null,
           at: event.at,
         },

@@ -106,7 +106,13 @@ describe('badge to relay to database to browser', () => {
   it('bob, untrained, gets no power and a training_missing denial', async () => {
     await write(reader.port, rdm6300Frame('0B0056CD78'))
     const denied = await staffLive.next('access.decision', (d) => d.badgeUid === '0B0056CD78')
-    expect(denied).toMatchObject({ decision: 'denied', reason: 'training_missing', machine: 'laser-1' })
+    expect(denied).toMatchObject({
+      decision: 'denied',
+      reason: 'training_missing',
+      machine: 'laser-1',
+      training: 'laser',
+      space: 'demo',
+    })
     expect(relay.bytes()).toHaveLength(12)
   })
 

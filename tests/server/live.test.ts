@@ -53,13 +53,14 @@ describe('live updates over socket.io', () => {
         start: slot(1, 9),
         end: slot(1, 10),
         status: 'confirmed',
+        space: 'demo', // a browser in several spaces tells them apart
       })
 
       // Olga's own space's event is emitted after demo's: had demo's reached her, it would be first.
       const theirs = await server.database.db.space.findUniqueOrThrow({ where: { slug: 'other' } })
       server.app.live.emit(theirs.id, 'booking.changed', { marker: true })
       await olgaLive.next('booking.changed', (p) => p.marker === true)
-      expect(olgaLive.received).toEqual([{ event: 'booking.changed', payload: { marker: true } }])
+      expect(olgaLive.received).toEqual([{ event: 'booking.changed', payload: { marker: true, space: 'other' } }])
     } finally {
       aliceLive.close()
       olgaLive.close()

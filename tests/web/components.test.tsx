@@ -177,6 +177,10 @@ describe('server codes and decisions in words', () => {
     expect(
       describeDecision({ ...bob, decision: 'granted', reason: 'walk_in', member: { name: 'Alice Martin' } }, fr, names),
     ).toBe('Alice Martin autorisé : accès libre')
+    // The training the agent names wins over the machine's list (e.g. one of several expired).
+    expect(describeDecision({ ...bob, reason: 'training_expired', training: 'soudure' }, fr, names)).toContain(
+      'soudure',
+    )
   })
 })
 

@@ -45,7 +45,15 @@ export function describeError(error: unknown, t: Translate, names: Names = {}): 
 
 /** "Bob Durand refusé : formation Découpe laser requise" */
 export function describeDecision(
-  d: { decision: string; reason: string; badgeUid: string; member: { name: string } | null; machine: string | null },
+  d: {
+    decision: string
+    reason: string
+    badgeUid: string
+    member: { name: string } | null
+    machine: string | null
+    /** The training the agent found missing, when it says (live decisions). */
+    training?: string | null
+  },
   t: Translate,
   names: Names & { machineTrainings?: (machine: string) => string[] } = {},
 ): string {
@@ -53,7 +61,7 @@ export function describeDecision(
   const fallback: Key = d.decision === 'granted' ? 'reason_granted' : 'reason_denied'
   let training = ''
   if (d.reason === 'training_missing' || d.reason === 'training_expired') {
-    const slugs = d.machine ? (names.machineTrainings?.(d.machine) ?? []) : []
+    const slugs = d.training ? [d.training] : d.machine ? (names.machineTrainings?.(d.machine) ?? []) : []
     training = slugs.map((s) => names.training?.(s) ?? s).join(', ')
   }
   const reason = t(dynamicKey('reason_', d.reason, fallback), { training }).replace(/\s{2,}/g, ' ')
