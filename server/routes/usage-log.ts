@@ -31,6 +31,8 @@ const SessionOut = Type.Object({
   endedAt: Type.Union([Type.String(), Type.Null()]),
   durationSeconds: Type.Union([Type.Integer(), Type.Null()]),
   busySeconds: Type.Union([Type.Integer(), Type.Null()]),
+  billedMinutes: Type.Union([Type.Integer(), Type.Null()]),
+  chargeCents: Type.Union([Type.Integer({ description: 'price excl. VAT, set when the session ended' }), Type.Null()]),
   endCause: Type.Union([Type.String(), Type.Null()]),
 })
 const AccessEventOut = Type.Object({
@@ -94,6 +96,8 @@ export const usageLogRoutes: FastifyPluginAsyncTypebox = async (app) => {
         endedAt: s.endedAt?.toISOString() ?? null,
         durationSeconds: s.endedAt ? Math.round((s.endedAt.getTime() - s.startedAt.getTime()) / 1000) : null,
         busySeconds: s.busySeconds,
+        billedMinutes: s.billedMinutes,
+        chargeCents: s.chargeCents,
         endCause: s.endCause,
       }))
       if (q.format !== 'csv') return sessions
@@ -114,6 +118,8 @@ export const usageLogRoutes: FastifyPluginAsyncTypebox = async (app) => {
               'end_cause',
               'busy_minutes',
               'booking_id',
+              'billed_minutes',
+              'charge_excl_vat',
             ],
             sessions.map((s) => [
               s.startedAt,
@@ -126,6 +132,8 @@ export const usageLogRoutes: FastifyPluginAsyncTypebox = async (app) => {
               s.endCause,
               minutes(s.busySeconds),
               s.bookingId,
+              s.billedMinutes,
+              s.chargeCents === null ? null : (s.chargeCents / 100).toFixed(2),
             ]),
           ),
         )

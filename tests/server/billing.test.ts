@@ -75,6 +75,10 @@ describe('charging sessions and prepaid credit', () => {
 
     const s = await reportSession('alice@demo.fablab', 'laser-1', '2026-10-05T08:00:00Z', 60)
     expect(s).toMatchObject({ billedMinutes: 60, chargeCents: 600 }) // membre: 6 €/h excl. VAT
+    // What it cost, in the maker's own log and its CSV.
+    const mine = (await alice.get('/api/v1/spaces/demo/sessions')).json()
+    expect(mine.find((x: { id: string }) => x.id === s.id)).toMatchObject({ billedMinutes: 60, chargeCents: 600 })
+    expect((await alice.get('/api/v1/spaces/demo/sessions?format=csv')).body).toContain(',60,6.00')
     const credit = (await alice.get('/api/v1/spaces/demo/members/alice@demo.fablab/credit')).json()
     expect(credit.balanceCents).toBe(5000 - 720) // 6 € + 20 % VAT
     expect(credit.entries.map((e: { kind: string; amountCents: number }) => [e.kind, e.amountCents])).toEqual([
