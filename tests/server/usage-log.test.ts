@@ -114,10 +114,10 @@ describe('usage log', () => {
       .trim()
       .split('\r\n')
     expect(lines[0]).toBe(
-      'started_at,ended_at,duration_minutes,machine,member_name,member_email,badge_uid,end_cause,busy_minutes,booking_id',
+      'started_at,ended_at,duration_minutes,machine,member_name,member_email,badge_uid,end_cause,busy_minutes,booking_id,billed_minutes,charge_excl_vat',
     )
     expect(lines[1]).toBe(
-      '2026-11-02T09:00:00.000Z,2026-11-02T10:30:00.000Z,90,laser-1,Alice Martin,alice@demo.fablab,,same_badge,75,',
+      '2026-11-02T09:00:00.000Z,2026-11-02T10:30:00.000Z,90,laser-1,Alice Martin,alice@demo.fablab,,same_badge,75,,,',
     )
     const events = await staff.get(`${api}/access-events?format=csv`)
     expect(events.body).toContain('denied,training_missing,laser-1,Bob Durand,bob@demo.fablab,0B0056CD78')
