@@ -21,7 +21,7 @@ export async function startBenchServer(
   databaseUrl: string,
   ports: { http?: number; mqtt?: number } = {},
 ): Promise<BenchServer> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/server-process.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), '--import', 'tsx', 'bench/server-process.ts'], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

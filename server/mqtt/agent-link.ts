@@ -16,20 +16,22 @@ import {
 import type { Db } from '../db/client.js'
 import type { Agent } from '../db/generated/sqlite/client.js'
 import type { Live } from '../live.js'
-import { type AgentEventEnvelope, advanceAck, ingestEvents } from '../services/ingest.js'
+import { type AgentEventEnvelope, type Ingested, ingestBatch } from '../services/ingest.js'
 
 export type AgentCommand = Command
 
-/** Events stored per transaction, and acknowledged together, while a backlog drains. */
-const BATCH = 100
+/** Events stored per transaction (from one agent's backlog or many agents), acknowledged together. */
+const BATCH = 200
+/** How long the first message of a burst waits for others to share its transaction. */
+const COALESCE_MS = 10
 
-type Inbound = { leaf: 'events'; data: AgentEventEnvelope } | { leaf: 'status'; data: Status }
+type Inbound = { slug: string } & ({ leaf: 'events'; data: AgentEventEnvelope } | { leaf: 'status'; data: Status })
 
 export class AgentLink {
-  /** Messages received per agent and not yet handled, in arrival order. */
-  private inbox = new Map<string, Inbound[]>()
-  /** The running drain loop of each agent with messages in its inbox. */
-  private draining = new Map<string, Promise<void>>()
+  /** Messages received and not yet handled, in arrival order. */
+  private inbox: Inbound[] = []
+  /** The drain loop, while there are messages to handle. */
+  private draining: Promise<void> | null = null
   /** Counts of refused messages, for health and tests. */
   readonly rejected = { tooLarge: 0, malformed: 0, unknownAgent: 0 }
 
@@ -66,43 +68,39 @@ export class AgentLink {
       this.log.warn({ topic, problem: result.error }, 'agent link: payload refused')
       return
     }
-    const item = { leaf, data: result.value } as Inbound
-    const queued = this.inbox.get(agentSlug)
-    if (queued) {
-      queued.push(item) // the agent's drain loop is running: it takes it in order
-      return
-    }
-    this.inbox.set(agentSlug, [item])
-    this.draining.set(agentSlug, this.drain(agentSlug))
+    this.inbox.push({ slug: agentSlug, leaf, data: result.value } as Inbound)
+    // A few milliseconds' wait lets messages arriving together (many agents, a backlog)
+    // share one transaction; it does not delay any decision, which agents take locally.
+    this.draining ??= new Promise((resolve) => setTimeout(resolve, COALESCE_MS))
+      .then(() => this.drain())
+      .finally(() => {
+        this.draining = null
+      })
   }
 
   /**
-   * Handles one agent's messages in order: statuses one by one, consecutive events in
-   * batches of up to BATCH per transaction, each batch acknowledged (so a long backlog is
-   * acknowledged as it drains, and a burst once at its end).
+   * Handles messages in arrival order: statuses one by one, runs of events (of one agent or
+   * many) in batches of up to BATCH per transaction, then acknowledges each agent of the
+   * batch. A long backlog is acknowledged as it drains; a thousand agents sending at once
+   * share transactions instead of each paying for its own.
    */
-  private async drain(slug: string) {
-    const queue = this.inbox.get(slug)!
-    while (queue.length > 0) {
-      const first = queue[0]!
+  private async drain() {
+    while (this.inbox.length > 0) {
+      const first = this.inbox[0]!
       try {
         if (first.leaf === 'status') {
-          queue.shift()
-          await this.onStatus(slug, first.data)
+          this.inbox.shift()
+          await this.onStatus(first.slug, first.data)
           continue
         }
         let n = 0
-        while (n < queue.length && n < BATCH && queue[n]!.leaf === 'events') n++
-        const batch = queue.splice(0, n).map((i) => i.data as AgentEventEnvelope)
-        await this.onEvents(slug, batch)
-        await this.acknowledge(slug).catch((error) => this.log.warn({ err: error }, 'agent link: ack not sent'))
+        while (n < this.inbox.length && n < BATCH && this.inbox[n]!.leaf === 'events') n++
+        await this.onEvents(this.inbox.splice(0, n) as Extract<Inbound, { leaf: 'events' }>[])
       } catch (error) {
-        // Not acknowledged: the agent sends it again.
-        this.log.error({ err: error, agent: slug }, 'agent link: message not stored')
+        // Not acknowledged: the agents send again.
+        this.log.error({ err: error }, 'agent link: messages not stored')
       }
     }
-    this.inbox.delete(slug)
-    this.draining.delete(slug)
   }
 
   private async agent(slug: string): Promise<Agent | null> {
@@ -114,33 +112,55 @@ export class AgentLink {
     return agent
   }
 
-  private async onEvents(slug: string, envelopes: AgentEventEnvelope[]) {
-    const agent = await this.agent(slug)
-    if (!agent) return
-    const results = await ingestEvents(
+  private async onEvents(run: Extract<Inbound, { leaf: 'events' }>[]) {
+    const bySlug = new Map<string, AgentEventEnvelope[]>()
+    for (const m of run) {
+      const list = bySlug.get(m.slug) ?? []
+      list.push({ ...m.data, body: m.data.body ?? {} })
+      bySlug.set(m.slug, list)
+    }
+    const agents = await this.db.agent.findMany({ where: { slug: { in: [...bySlug.keys()] } } })
+    for (const slug of bySlug.keys()) {
+      if (agents.some((a) => a.slug === slug)) continue
+      this.rejected.unknownAgent++
+      this.log.warn({ agent: slug }, 'agent link: unknown agent')
+    }
+    const { results, acked } = await ingestBatch(
       this.db,
-      agent,
-      envelopes.map((e) => ({ ...e, body: e.body ?? {} })),
+      agents.map((agent) => ({ agent, events: bySlug.get(agent.slug)! })),
     )
-    if (results.some((r) => r.creditChanged)) this.onRightsInputChanged(agent.spaceId)
-    for (const p of results.flatMap((r) => r.projections)) {
+    for (const agent of agents) {
+      const seq = acked.get(agent.id)
+      if (seq === undefined) continue
+      this.client
+        .publishAsync(agentTopic(agent.slug, 'acks'), JSON.stringify({ seq }), { qos: 1 })
+        .catch((error) => this.log.warn({ err: error }, 'agent link: ack not sent'))
+    }
+    const spaces = new Set(results.filter((r) => r.creditChanged).map((r) => r.spaceId))
+    for (const spaceId of spaces) this.onRightsInputChanged(spaceId)
+    for (const r of results) this.project(r.spaceId, r.agentSlug, r.projections)
+  }
+
+  /** Pushes what was stored to the browsers of the space. */
+  private project(spaceId: string, slug: string, projections: Ingested['projections']) {
+    for (const p of projections) {
       switch (p.kind) {
         case 'access':
-          this.live.emit(agent.spaceId, 'access.decision', p.data, 'staff')
+          this.live.emit(spaceId, 'access.decision', p.data, 'staff')
           break
         case 'session.started':
-          this.live.emit(agent.spaceId, 'session.started', p.data, 'staff')
-          this.live.emit(agent.spaceId, 'machine.state', { machine: p.data.machine, state: 'in_use', since: p.data.at })
+          this.live.emit(spaceId, 'session.started', p.data, 'staff')
+          this.live.emit(spaceId, 'machine.state', { machine: p.data.machine, state: 'in_use', since: p.data.at })
           break
         case 'session.ended':
-          this.live.emit(agent.spaceId, 'session.ended', p.data, 'staff')
-          this.live.emit(agent.spaceId, 'machine.state', { machine: p.data.machine, state: 'idle', since: p.data.at })
+          this.live.emit(spaceId, 'session.ended', p.data, 'staff')
+          this.live.emit(spaceId, 'machine.state', { machine: p.data.machine, state: 'idle', since: p.data.at })
           break
         case 'machine.state':
-          this.live.emit(agent.spaceId, 'machine.state', p.data)
+          this.live.emit(spaceId, 'machine.state', p.data)
           break
         case 'fault':
-          this.live.emit(agent.spaceId, 'machine.state', {
+          this.live.emit(spaceId, 'machine.state', {
             machine: p.data.machine,
             state: p.data.ok ? 'idle' : 'fault',
             since: p.data.at,
@@ -148,17 +168,10 @@ export class AgentLink {
           })
           break
         case 'badge.enrolled':
-          this.live.emit(agent.spaceId, 'agent.status', { agent: slug, enrolled: p.data }, 'staff')
+          this.live.emit(spaceId, 'agent.status', { agent: slug, enrolled: p.data }, 'staff')
           break
       }
     }
-  }
-
-  private async acknowledge(slug: string) {
-    const agent = await this.db.agent.findUnique({ where: { slug } })
-    if (!agent) return
-    const seq = await advanceAck(this.db, agent.id)
-    await this.client.publishAsync(agentTopic(slug, 'acks'), JSON.stringify({ seq }), { qos: 1 })
   }
 
   private async onStatus(slug: string, status: Status) {
@@ -223,6 +236,6 @@ export class AgentLink {
 
   /** Resolves when every message received so far is stored and acknowledged. */
   async idle() {
-    while (this.draining.size) await Promise.all([...this.draining.values()])
+    while (this.draining) await this.draining
   }
 }

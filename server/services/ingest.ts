@@ -21,6 +21,7 @@ export interface AgentEventEnvelope {
 export interface Ingested {
   event: AgentEventEnvelope
   spaceId: string
+  agentSlug: string
   /** A session was charged: the member's credit changed, and with it the agents' rights. */
   creditChanged: boolean
   projections: {
@@ -43,44 +44,121 @@ export async function ingestEvent(db: Db, agent: Agent, event: AgentEventEnvelop
   })
 }
 
+export interface AgentEvents {
+  agent: Agent
+  events: AgentEventEnvelope[]
+}
+
+export interface IngestedBatch {
+  results: Ingested[]
+  /** Per agent id: the highest sequence stored with no gap below it, to acknowledge. */
+  acked: Map<string, number>
+}
+
 /**
- * Stores a burst of one agent's events in one transaction (a backlog drains in batches, not
- * one commit per event), skipping those already stored. If another server instance stored
- * some of them meanwhile, falls back to one by one, so each is still stored exactly once.
+ * Stores a burst of events, from one agent or many, in one transaction (a backlog or a
+ * thousand agents drain in batches, not one commit per event), skipping those already
+ * stored, and advances each agent's acknowledged sequence in the same transaction. If
+ * another server instance stored some of them meanwhile, falls back to one by one, so each
+ * is still stored exactly once.
  */
-export async function ingestEvents(db: Db, agent: Agent, events: AgentEventEnvelope[]): Promise<Ingested[]> {
-  const known = await db.agentEvent.findMany({ where: { id: { in: events.map((e) => e.id) } }, select: { id: true } })
-  const seen = new Set(known.map((k) => k.id))
-  const fresh: AgentEventEnvelope[] = []
-  for (const e of events) {
-    if (seen.has(e.id)) continue // stored already, or twice in this burst (a QoS 1 duplicate)
-    seen.add(e.id)
-    fresh.push(e)
-  }
-  if (fresh.length === 0) return []
+export async function ingestBatch(db: Db, groups: AgentEvents[]): Promise<IngestedBatch> {
+  const ids = groups.flatMap((g) => g.events.map((e) => e.id))
+  const known = new Set(
+    (await db.agentEvent.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((k) => k.id),
+  )
+  const fresh = groups.map((g) => {
+    const events: AgentEventEnvelope[] = []
+    for (const e of g.events) {
+      if (known.has(e.id)) continue // stored already, or twice in this burst (a QoS 1 duplicate)
+      known.add(e.id)
+      events.push(e)
+    }
+    return { agent: g.agent, events, seqs: new Set(g.events.map((e) => e.seq)) }
+  })
   try {
     return await db.$transaction(
       async (tx) => {
-        const results: Ingested[] = []
+        const batch: IngestedBatch = { results: [], acked: new Map() }
         // Checked just above; a concurrent instance storing one of them fails the batch (P2002).
-        const batch = newBatch(false)
-        for (const event of fresh) {
-          const result = await storeIn(tx, agent, event, batch)
-          if (result) results.push(result)
+        const context = newBatch(false)
+        for (const group of fresh) {
+          for (const event of group.events) {
+            const result = await storeIn(tx, group.agent, event, context)
+            if (result) batch.results.push(result)
+          }
         }
-        await writeBatch(tx, agent.spaceId, batch)
-        return results
+        await writeBatch(tx, context)
+        batch.acked = await advanceAcksIn(tx, fresh)
+        return batch
       },
       { maxWait: 15_000, timeout: 30_000 },
     )
   } catch (error) {
     if ((error as { code?: string }).code !== 'P2002') throw error
-    const results: Ingested[] = []
-    for (const event of fresh) {
-      const result = await ingestEvent(db, agent, event)
-      if (result) results.push(result)
+    const batch: IngestedBatch = { results: [], acked: new Map() }
+    for (const group of fresh) {
+      for (const event of group.events) {
+        const result = await ingestEvent(db, group.agent, event)
+        if (result) batch.results.push(result)
+      }
+      batch.acked.set(group.agent.id, await advanceAck(db, group.agent.id))
     }
-    return results
+    return batch
+  }
+}
+
+/**
+ * Inside a batch: each agent's acknowledged sequence moves over the sequences just stored,
+ * then over any stored earlier beyond a gap this batch filled (one query for all agents).
+ * Only ever forward.
+ */
+async function advanceAcksIn(tx: Tx, groups: { agent: Agent; seqs: Set<number> }[]): Promise<Map<string, number>> {
+  const acked = new Map<string, number>()
+  for (const { agent, seqs } of groups) {
+    let seq = agent.ackedSeq
+    while (seqs.has(seq + 1)) seq++
+    acked.set(agent.id, seq)
+  }
+  const beyond = await tx.agentEvent.findMany({
+    where: {
+      OR: groups.map(({ agent }) => ({
+        agentId: agent.id,
+        seq: { gt: acked.get(agent.id)!, lte: acked.get(agent.id)! + 500 },
+      })),
+    },
+    select: { agentId: true, seq: true },
+    orderBy: [{ agentId: 'asc' }, { seq: 'asc' }],
+  })
+  for (const row of beyond) if (row.seq === acked.get(row.agentId)! + 1) acked.set(row.agentId, row.seq)
+  for (const { agent } of groups) {
+    let seq = acked.get(agent.id)!
+    // A long run stored beyond the gap (more than one page): walk on.
+    if (beyond.filter((r) => r.agentId === agent.id).length >= 500) seq = await contiguousFrom(tx, agent.id, seq)
+    if (seq > agent.ackedSeq) {
+      await tx.agent.updateMany({ where: { id: agent.id, ackedSeq: { lt: seq } }, data: { ackedSeq: seq } })
+      agent.ackedSeq = seq
+    }
+    acked.set(agent.id, seq)
+  }
+  return acked
+}
+
+/** The highest sequence reached from `acked` through stored events with no gap. */
+async function contiguousFrom(db: Db | Tx, agentId: string, acked: number): Promise<number> {
+  for (;;) {
+    const rows = await db.agentEvent.findMany({
+      where: { agentId, seq: { gt: acked, lte: acked + 500 } },
+      select: { seq: true },
+      orderBy: { seq: 'asc' },
+    })
+    let moved = false
+    for (const row of rows) {
+      if (row.seq !== acked + 1) break
+      acked = row.seq
+      moved = true
+    }
+    if (!moved || rows.length < 500) return acked
   }
 }
 
@@ -89,7 +167,7 @@ function storeOnce(db: Db, agent: Agent, event: AgentEventEnvelope): Promise<Ing
     async (tx) => {
       const batch = newBatch(true)
       const result = await storeIn(tx, agent, event, batch)
-      await writeBatch(tx, agent.spaceId, batch)
+      await writeBatch(tx, batch)
       return result
     },
     { maxWait: 15_000, timeout: 15_000 },
@@ -106,6 +184,7 @@ type MemberWithPerson = NonNullable<Awaited<ReturnType<typeof memberOf>>>
 interface BatchContext {
   /** False when the ids were checked before the transaction. */
   known: boolean
+  /** Keyed by space id and slug: one batch may hold events of agents of several spaces. */
   machines: Map<string, Machine | null>
   members: Map<string, MemberWithPerson | null>
   agentEvents: Prisma.AgentEventCreateManyInput[]
@@ -122,10 +201,11 @@ const newBatch = (known: boolean): BatchContext => ({
   badgesSeen: new Map(),
 })
 
-async function writeBatch(tx: Tx, spaceId: string, batch: BatchContext) {
+async function writeBatch(tx: Tx, batch: BatchContext) {
   if (batch.agentEvents.length) await tx.agentEvent.createMany({ data: batch.agentEvents })
   if (batch.accessEvents.length) await tx.accessEvent.createMany({ data: batch.accessEvents })
-  for (const [uid, at] of batch.badgesSeen) {
+  for (const [key, at] of batch.badgesSeen) {
+    const [spaceId, uid] = key.split('|') as [string, string]
     await tx.badge.updateMany({
       where: { spaceId, uid, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: at } }] },
       data: { lastSeenAt: at },
@@ -145,15 +225,22 @@ async function storeIn(tx: Tx, agent: Agent, event: AgentEventEnvelope, batch: B
     machine: event.machine ?? null,
     body: event.body as object,
   })
-  const result: Ingested = { event, spaceId: agent.spaceId, creditChanged: false, projections: [] }
+  const result: Ingested = {
+    event,
+    spaceId: agent.spaceId,
+    agentSlug: agent.slug,
+    creditChanged: false,
+    projections: [],
+  }
   let machine: Machine | null = null
   if (event.machine) {
-    if (!batch.machines.has(event.machine))
+    const key = `${agent.spaceId}|${event.machine}`
+    if (!batch.machines.has(key))
       batch.machines.set(
-        event.machine,
+        key,
         await tx.machine.findUnique({ where: { spaceId_slug: { spaceId: agent.spaceId, slug: event.machine } } }),
       )
-    machine = batch.machines.get(event.machine) ?? null
+    machine = batch.machines.get(key) ?? null
   }
   await project(tx, agent, event, at, machine, result, batch)
   return result
@@ -189,7 +276,7 @@ async function project(
     case 'access.granted':
     case 'access.denied': {
       const badgeUid = (str(body.badgeUid) ?? '').toUpperCase()
-      const memberKey = `${str(body.memberId) ?? ''}|${badgeUid}`
+      const memberKey = `${spaceId}|${str(body.memberId) ?? ''}|${badgeUid}`
       if (!batch.members.has(memberKey)) batch.members.set(memberKey, await memberOf(tx, spaceId, body))
       const member = batch.members.get(memberKey) ?? null
       const decision = event.type === 'access.granted' ? 'granted' : 'denied'
@@ -205,8 +292,9 @@ async function project(
         agentId: agent.id,
         eventId: event.id,
       })
-      if (badgeUid && !((batch.badgesSeen.get(badgeUid)?.getTime() ?? 0) > at.getTime()))
-        batch.badgesSeen.set(badgeUid, at)
+      const seenKey = `${spaceId}|${badgeUid}`
+      if (badgeUid && !((batch.badgesSeen.get(seenKey)?.getTime() ?? 0) > at.getTime()))
+        batch.badgesSeen.set(seenKey, at)
       result.projections.push({
         kind: 'access',
         data: {
@@ -371,21 +459,7 @@ async function project(
 /** Moves the agent's acknowledged sequence past every contiguous stored event; returns it. */
 export async function advanceAck(db: Db, agentId: string): Promise<number> {
   const agent = await db.agent.findUniqueOrThrow({ where: { id: agentId }, select: { ackedSeq: true } })
-  let acked = agent.ackedSeq
-  for (;;) {
-    const rows = await db.agentEvent.findMany({
-      where: { agentId, seq: { gt: acked, lte: acked + 500 } },
-      select: { seq: true },
-      orderBy: { seq: 'asc' },
-    })
-    let moved = false
-    for (const row of rows) {
-      if (row.seq !== acked + 1) break
-      acked = row.seq
-      moved = true
-    }
-    if (!moved || rows.length < 500) break
-  }
+  const acked = await contiguousFrom(db, agentId, agent.ackedSeq)
   if (acked !== agent.ackedSeq) {
     // Only ever forward, also when two instances race.
     await db.agent.updateMany({ where: { id: agentId, ackedSeq: { lt: acked } }, data: { ackedSeq: acked } })
