@@ -1,12 +1,12 @@
 // API figures: booking creation p95 at 50 concurrent clients, planning query p95 (50
 // machines, one week, 5 000 bookings), and throughput against a bare Fastify route
-// served by the same process (the baseline).
-import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../server/app.js'
+// served by the same server process (the baseline). The server runs in its own process;
+// this one only generates the load.
+import type { Db } from '../server/db/client.js'
 import { hashSecret } from '../server/lib/secrets.js'
 import { createTestDatabase } from '../tests/helpers/database.js'
-import { testConfig } from '../tests/helpers/server.js'
 import { type Figure, options, percentile, progress, ratio, round } from './report.js'
+import { startBenchServer } from './server.js'
 
 async function timed(fn: () => Promise<Response>): Promise<number> {
   const start = performance.now()
@@ -29,8 +29,7 @@ async function load(total: number, concurrency: number, call: (i: number) => Pro
   return { latencies, perSecond: (total / (performance.now() - start)) * 1000 }
 }
 
-async function seed(app: FastifyInstance) {
-  const db = app.db
+async function seed(db: Db) {
   const space = await db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
   await db.space.update({ where: { id: space.id }, data: { bookingWindowDays: 366 } })
   const staff = await db.membership.findFirstOrThrow({ where: { spaceId: space.id, role: 'staff' } })
@@ -69,14 +68,12 @@ export async function apiFigures(databaseUrlBase: string | null, dbLabel: string
   const database = await createTestDatabase()
   if (previous === undefined) delete process.env.TEST_DATABASE_URL
   else process.env.TEST_DATABASE_URL = previous
-  const app = await buildApp(testConfig({ databaseUrl: database.url }), { db: database.db })
-  app.get('/bare', async () => ({ ok: true }))
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+  progress(`api (${dbLabel}): seeding 50 machines and 5 000 bookings`)
+  const { weekStart } = await seed(database.db)
+  const server = await startBenchServer(database.url)
+  const base = server.http
   const headers = { authorization: 'Bearer bench-token', 'content-type': 'application/json' }
   try {
-    progress(`api (${dbLabel}): seeding 50 machines and 5 000 bookings`)
-    const { weekStart } = await seed(app)
     const n = options.quick ? 300 : 2000
 
     progress(`api (${dbLabel}): bare route`)
@@ -139,7 +136,7 @@ export async function apiFigures(databaseUrlBase: string | null, dbLabel: string
       },
     ]
   } finally {
-    await app.close()
+    await server.stop()
     await database.drop()
   }
 }

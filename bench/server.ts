@@ -21,15 +21,24 @@ export async function startBenchServer(
   databaseUrl: string,
   ports: { http?: number; mqtt?: number } = {},
 ): Promise<BenchServer> {
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), '--import', 'tsx', 'bench/server-process.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      BENCH_HTTP_PORT: String(ports.http ?? 0),
-      BENCH_MQTT_PORT: String(ports.mqtt ?? 0),
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
+      '--import',
+      'tsx',
+      'bench/server-process.ts',
+    ],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        BENCH_HTTP_PORT: String(ports.http ?? 0),
+        BENCH_MQTT_PORT: String(ports.mqtt ?? 0),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  )
   const ready = await new Promise<{ http: string; mqtt: string; server: { username: string; password: string } }>(
     (resolve, reject) => {
       const lines = createInterface({ input: child.stdout! })

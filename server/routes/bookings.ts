@@ -19,7 +19,10 @@ const BookingOut = Type.Object({
   note: Type.Union([Type.String(), Type.Null()]),
 })
 
-type BookingRow = Booking & { machine: Machine; member: Membership & { person: Person } }
+type BookingRow = Booking & {
+  machine: Pick<Machine, 'slug'>
+  member: Pick<Membership, 'id'> & { person: Pick<Person, 'name' | 'email'> }
+}
 
 /** Pushed to every member of the space: the slot changed, not who holds it. */
 const liveBooking = (b: BookingRow) => ({
@@ -45,6 +48,11 @@ function bookingOut(b: BookingRow, ctx: SpaceContext) {
 }
 
 const include = { machine: true, member: { include: { person: true } } } as const
+/** Only what a listed booking shows: the planning reads thousands of them. */
+const listInclude = {
+  machine: { select: { slug: true } },
+  member: { select: { id: true, person: { select: { name: true, email: true } } } },
+} as const
 const Conflict = { 409: Type.Ref('ErrorBody'), 422: Type.Ref('ErrorBody') }
 
 async function machineBySlug(db: Db, spaceId: string, slug: string) {
@@ -101,7 +109,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
           end: from ? { gt: toDate(from) } : undefined,
           start: to ? { lt: toDate(to) } : undefined,
         },
-        include,
+        include: listInclude,
         orderBy: { start: 'asc' },
         take: 5000,
       })
