@@ -250,10 +250,20 @@ export class MachineController extends EventEmitter<ControllerEvents> {
     this.pendingCut = null
   }
 
-  private async switchRelay(on: boolean) {
-    if (this.relay.isOn === on && !on) return
-    await this.relay.set(on)
+  /**
+   * Relay commands run one after the other: an "off" decided while an "on" is still being
+   * written (or confirmed by a plug) must wait for it, or it would see the relay still off,
+   * skip, and leave the machine powered without a session.
+   */
+  private switchRelay(on: boolean): Promise<void> {
+    const next = this.relayCommands.then(async () => {
+      if (this.relay.isOn === on && !on) return
+      await this.relay.set(on)
+    })
+    this.relayCommands = next.catch(() => {})
+    return next
   }
+  private relayCommands: Promise<void> = Promise.resolve()
 
   private accountBusy(at: number) {
     const s = this.session

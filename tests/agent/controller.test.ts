@@ -91,6 +91,33 @@ afterEach(() => {
 })
 
 describe('machine controller', () => {
+  it('never leaves the relay on when the same badge ends a session while switching on is still under way', async () => {
+    const { c, relay } = controller()
+    await c.restore()
+    // A slow relay (a board draining its write, a Tasmota plug confirming): the second tap
+    // comes before the first command completed.
+    let release = () => {}
+    const slowSet = relay.set.bind(relay)
+    const switchingOn = new Promise<void>((started) => {
+      relay.set = async (on: boolean) => {
+        if (on) {
+          started()
+          await new Promise<void>((resolve) => (release = resolve))
+        }
+        await slowSet(on)
+      }
+    })
+    const first = c.tap('0A0012AB34')
+    await switchingOn
+    vi.setSystemTime(T0 + 2000)
+    const second = c.tap('0A0012AB34')
+    release()
+    await Promise.all([first, second])
+    expect(c.state).toBe('idle')
+    expect(relay.commands).toEqual([false, true, false])
+    expect(relay.isOn).toBe(false)
+  })
+
   it('switches on for a trained member, records the decision first, and off on the same badge', async () => {
     const { c, reader, relay } = controller()
     await c.restore()
