@@ -13,10 +13,9 @@ import { rdm6300Frame } from '../agent/devices/rdm6300.js'
 import { decide } from '../protocol/access-policy.js'
 import { indexRights, type RightsSnapshot } from '../protocol/rights.js'
 import { connectClient } from '../tests/helpers/broker.js'
-import { createTestDatabase } from '../tests/helpers/database.js'
 import { type PtyPair, ptyPair, write } from '../tests/helpers/pty.js'
 import { type Figure, options, percentile, progress, ratio, round } from './report.js'
-import { type BenchServer, startBenchServer } from './server.js'
+import { type BenchServer, benchDatabase, startBenchServer } from './server.js'
 
 const rows = (n: number) => (options.quick ? Math.max(20, Math.round(n / 5)) : n)
 
@@ -38,7 +37,9 @@ async function bareRoundTrip(reader: PtyPair, relay: PtyPair, count: number): Pr
   return samples
 }
 
-let debugAgent: Agent | null = null
+/** What to say when a tap moved no relay: the last decisions the server stored. */
+let explainMissedTap: () => Promise<string> = async () => ''
+
 async function tapToRelay(reader: PtyPair, relay: PtyPair, clock: { t: number }, count: number) {
   const samples: number[] = []
   for (let i = 0; i < count; i++) {
@@ -46,16 +47,11 @@ async function tapToRelay(reader: PtyPair, relay: PtyPair, clock: { t: number },
     const before = relay.bytes().length
     const start = performance.now()
     await write(reader.port, rdm6300Frame('0A0012AB34'))
-    await relay.waitBytes(before + 4).catch((e) => {
-      throw new Error(
-        `${e.message} at tap ${i}; agent: ${JSON.stringify(debugAgent?.status())}; pending: ${JSON.stringify(
-          debugAgent?.store
-            .pending(5000)
-            .slice(-4)
-            .map((x) => [x.type, x.body]),
-        )}`,
-      )
-    })
+    try {
+      await relay.waitBytes(before + 4)
+    } catch (error) {
+      throw new Error(`${(error as Error).message} at tap ${i}; ${await explainMissedTap()}`)
+    }
     samples.push(performance.now() - start)
   }
   return samples
@@ -109,7 +105,7 @@ function bigSnapshot(): RightsSnapshot {
   }
 }
 
-function decisionFigure(): Figure {
+export function decisionFigure(): Figure {
   progress('agent: decisions on a 10 000-member snapshot')
   const index = indexRights(bigSnapshot())
   const badges = [...index.byBadge.keys()]
@@ -194,9 +190,9 @@ async function bareMqttTransfer(url: string, credentials: { username: string; pa
  * elsewhere): tap → relay online and offline, revocation → enforcement, and the drain of
  * a 10 000-event backlog after an outage.
  */
-export async function agentFigures(): Promise<Figure[]> {
-  const figures: Figure[] = [decisionFigure()]
-  const database = await createTestDatabase()
+export async function agentFigures(postgresBase: string | null): Promise<Figure[]> {
+  const figures: Figure[] = []
+  const database = await benchDatabase(postgresBase)
   let server: BenchServer = await startBenchServer(database.url)
   const dataDir = mkdtempSync(join(tmpdir(), 'fablab-bench-agent-'))
   const [reader, relay] = await Promise.all([ptyPair('bench-reader'), ptyPair('bench-relay')])
@@ -219,7 +215,11 @@ export async function agentFigures(): Promise<Figure[]> {
   }
   const deps = { now: () => clock.t, log: () => {} }
   let agent = new Agent(config, deps)
-  debugAgent = agent
+  explainMissedTap = async () => {
+    const events = await database.db.accessEvent.findMany({ orderBy: { at: 'desc' }, take: 4 })
+    const recent = events.map((e) => `${e.at.toISOString()} ${e.decision} ${e.reason}`).join(', ')
+    return `agent ${JSON.stringify(agent.status())}, clock ${new Date(clock.t).toISOString()}; last decisions: ${recent}`
+  }
   const common = { db: database.provider, broker: 'aedes' }
   try {
     const rights = once(agent, 'rights')
@@ -231,7 +231,6 @@ export async function agentFigures(): Promise<Figure[]> {
     const bare = await bareRoundTrip(reader, relay, rows(1000))
     const bareP99 = round(percentile(bare, 99), 3)
     agent = new Agent(config, deps)
-    debugAgent = agent
     await agent.start() // with the rights it kept on disk
 
     progress('agent: tap → relay with the server online')

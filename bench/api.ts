@@ -4,9 +4,8 @@
 // this one only generates the load.
 import type { Db } from '../server/db/client.js'
 import { hashSecret } from '../server/lib/secrets.js'
-import { createTestDatabase } from '../tests/helpers/database.js'
 import { type Figure, options, percentile, progress, ratio, round } from './report.js'
-import { startBenchServer } from './server.js'
+import { benchDatabase, startBenchServer } from './server.js'
 
 async function timed(fn: () => Promise<Response>): Promise<number> {
   const start = performance.now()
@@ -62,12 +61,7 @@ async function seed(db: Db) {
 }
 
 export async function apiFigures(databaseUrlBase: string | null, dbLabel: string): Promise<Figure[]> {
-  const previous = process.env.TEST_DATABASE_URL
-  if (databaseUrlBase) process.env.TEST_DATABASE_URL = databaseUrlBase
-  else delete process.env.TEST_DATABASE_URL
-  const database = await createTestDatabase()
-  if (previous === undefined) delete process.env.TEST_DATABASE_URL
-  else process.env.TEST_DATABASE_URL = previous
+  const database = await benchDatabase(databaseUrlBase)
   progress(`api (${dbLabel}): seeding 50 machines and 5 000 bookings`)
   const { weekStart } = await seed(database.db)
   const server = await startBenchServer(database.url)

@@ -1,9 +1,10 @@
 // npm run bench [-- --quick] [-- --json]: each figure next to a baseline measured in the
 // same run on the same machine, so the ratios hold on a noisy machine.
 import { connect } from 'node:net'
-import { agentFigures } from './agent.js'
+import { agentFigures, decisionFigure } from './agent.js'
 import { apiFigures } from './api.js'
 import { type Figure, print, progress } from './report.js'
+import { scaleFigures } from './scale.js'
 
 const postgresBase = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const answers = (host: string, port: number) =>
@@ -16,11 +17,17 @@ const answers = (host: string, port: number) =>
     socket.once('error', () => resolve(false))
   })
 
-const figures: Figure[] = []
-figures.push(...(await agentFigures()))
-figures.push(...(await apiFigures(null, 'sqlite')))
+// Every figure that touches the database runs on SQLite and, when it answers, PostgreSQL.
 const pgUrl = new URL(postgresBase)
-if (await answers(pgUrl.hostname, Number(pgUrl.port || 5432)))
-  figures.push(...(await apiFigures(postgresBase, 'postgresql')))
+const databases: [string | null, string][] = [[null, 'sqlite']]
+if (await answers(pgUrl.hostname, Number(pgUrl.port || 5432))) databases.push([postgresBase, 'postgresql'])
 else progress('PostgreSQL not reachable: SQLite figures only')
+
+const figures: Figure[] = [decisionFigure()]
+for (const [base, label] of databases) {
+  progress(`— on ${label} —`)
+  figures.push(...(await agentFigures(base)))
+  figures.push(...(await apiFigures(base, label)))
+  figures.push(...(await scaleFigures(base)))
+}
 print(figures)

@@ -5,9 +5,8 @@
 import mqtt, { type MqttClient } from 'mqtt'
 import { agentTopic, sendImmediately } from '../protocol/mqtt.js'
 import { hashSecret } from '../server/lib/secrets.js'
-import { createTestDatabase } from '../tests/helpers/database.js'
 import { type Figure, options, progress, round } from './report.js'
-import { startBenchServer } from './server.js'
+import { benchDatabase, startBenchServer } from './server.js'
 
 interface SimAgent {
   slug: string
@@ -42,11 +41,11 @@ async function connectAgent(url: string, slug: string): Promise<SimAgent> {
 
 const status = (online: boolean) => JSON.stringify({ online, version: 'bench', rightsVersion: 0, pending: 0 })
 
-export async function scaleFigures(): Promise<Figure[]> {
+export async function scaleFigures(postgresBase: string | null): Promise<Figure[]> {
   const count = options.quick ? 200 : 1000
   const seconds = options.quick ? 10 : 60
   const heartbeatMs = options.quick ? 5000 : 30_000
-  const database = await createTestDatabase()
+  const database = await benchDatabase(postgresBase)
   const demo = await database.db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
   const slugs = Array.from({ length: count }, (_, i) => `sim-${i}`)
   await database.db.agent.createMany({

@@ -2,6 +2,20 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
+import { createTestDatabase, type TestDatabase } from '../tests/helpers/database.js'
+
+/** A throw-away demo database: SQLite, or a fresh database on the PostgreSQL server at `postgresBase`. */
+export async function benchDatabase(postgresBase: string | null): Promise<TestDatabase> {
+  const previous = process.env.TEST_DATABASE_URL
+  if (postgresBase) process.env.TEST_DATABASE_URL = postgresBase
+  else delete process.env.TEST_DATABASE_URL
+  try {
+    return await createTestDatabase()
+  } finally {
+    if (previous === undefined) delete process.env.TEST_DATABASE_URL
+    else process.env.TEST_DATABASE_URL = previous
+  }
+}
 
 export interface BenchServer {
   http: string
