@@ -199,28 +199,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { space } = await spaceContext(db, request, request.params.space, 'staff')
-      const {
-        legalName,
-        legalAddress,
-        siret,
-        vatNumber,
-        invoicePrefix,
-        accountingJournal,
-        accountCustomers,
-        accountSales,
-        accountVat,
-      } = space
-      return {
-        legalName,
-        legalAddress,
-        siret,
-        vatNumber,
-        invoicePrefix,
-        accountingJournal,
-        accountCustomers,
-        accountSales,
-        accountVat,
-      }
+      return space // the response schema keeps the billing settings only
     },
   )
 
@@ -239,28 +218,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const ctx = await spaceContext(db, request, request.params.space, 'admin')
       const space = await db.space.update({ where: { id: ctx.space.id }, data: request.body })
       await audit(db, ctx, 'billing.settings', space.slug, request.body)
-      const {
-        legalName,
-        legalAddress,
-        siret,
-        vatNumber,
-        invoicePrefix,
-        accountingJournal,
-        accountCustomers,
-        accountSales,
-        accountVat,
-      } = space
-      return {
-        legalName,
-        legalAddress,
-        siret,
-        vatNumber,
-        invoicePrefix,
-        accountingJournal,
-        accountCustomers,
-        accountSales,
-        accountVat,
-      }
+      return space // the response schema keeps the billing settings only
     },
   )
 

@@ -137,6 +137,23 @@ describe('charging sessions and prepaid credit', () => {
     expect(s).toMatchObject({ billedMinutes: 30, chargeCents: 150 })
   })
 
+  it('shows staff the billing settings only (admins change them)', async () => {
+    const res = await staff.get('/api/v1/spaces/demo/billing/settings')
+    expect(res.json()).toEqual({
+      legalName: 'Association FabLab Démo',
+      legalAddress: '1 rue de la Fabrique\n75011 Paris',
+      siret: '00000000000000',
+      vatNumber: null,
+      invoicePrefix: 'FAB',
+      accountingJournal: 'VE',
+      accountCustomers: '411000',
+      accountSales: '706000',
+      accountVat: '445710',
+    })
+    expect((await staff.put('/api/v1/spaces/demo/billing/settings', { invoicePrefix: 'X' })).statusCode).toBe(403)
+    expect((await alice.get('/api/v1/spaces/demo/billing/settings')).statusCode).toBe(403)
+  })
+
   it('refuses a bad rate or top-up with a clear error and changes nothing', async () => {
     const bad = await staff.put('/api/v1/spaces/demo/machines/laser-1/rates/membre', {
       centsPerHour: -1,
