@@ -19,6 +19,7 @@ const Trainings = lazy(() => import('./staff/Trainings'))
 const Machines = lazy(() => import('./staff/Machines'))
 const Agents = lazy(() => import('./staff/Agents'))
 const UsageLog = lazy(() => import('./staff/UsageLog'))
+const Billing = lazy(() => import('./staff/Billing'))
 
 interface Screen {
   path: string
@@ -37,6 +38,7 @@ const screens: Screen[] = [
   { path: '/equipe/machines', label: 'navMachines', min: 'staff', render: () => <Machines /> },
   { path: '/equipe/agents', label: 'navAgents', min: 'staff', render: () => <Agents /> },
   { path: '/journal', label: 'navLog', min: 'trainer', render: () => <UsageLog /> },
+  { path: '/equipe/facturation', label: 'navBilling', min: 'staff', render: () => <Billing /> },
 ]
 
 export function App() {

@@ -20,9 +20,13 @@ export interface SpaceInfo {
   name: string
   timeZone: string
   currency: string
+  /** VAT in basis points: 2000 = 20 %. */
+  vatRateBps: number
   bookingWindowDays: number
   checkInMinutes: number
   noShowGraceMinutes: number
+  requireCredit: boolean
+  minCreditCents: number
   role: Role
 }
 
@@ -109,7 +113,83 @@ export interface UsageSession {
   endedAt: string | null
   durationSeconds: number | null
   busySeconds: number | null
+  billedMinutes: number | null
+  /** Price excl. VAT in cents, set when the session ended. */
+  chargeCents: number | null
   endCause: string | null
+}
+
+/** A machine's rate for a price group; amounts in cents excl. VAT. */
+export interface Rate {
+  machine: string
+  priceGroup: string
+  centsPerHour: number
+  stepMinutes: number
+  minimumCents: number
+  noShowFeeCents: number
+  billBusyOnly: boolean
+}
+
+export interface CreditEntry {
+  id: string
+  at: string
+  amountCents: number
+  kind: 'topup' | 'refund' | 'adjustment' | 'session' | string
+  means: string | null
+  reference: string | null
+  sessionId: string | null
+}
+
+export interface Credit {
+  balanceCents: number
+  currency: string
+  entries: CreditEntry[]
+}
+
+export interface InvoiceLine {
+  position?: number
+  kind: string
+  machine: string
+  description: string
+  quantity: number
+  unitCents: number
+  amountExclCents: number
+  vatRateBps: number
+  vatCents: number
+  sessionId: string | null
+  bookingId: string | null
+  at: string
+}
+
+export interface Totals {
+  totalExclCents: number
+  vatCents: number
+  totalInclCents: number
+}
+
+export interface Invoice extends Totals {
+  number: string
+  kind: 'invoice' | 'credit_note' | string
+  corrects: string | null
+  member: PersonRef
+  periodStart: string
+  periodEnd: string
+  issuedAt: string
+  currency: string
+  hash: string
+  lines: InvoiceLine[]
+}
+
+/** What would be invoiced to one member (preview): nothing is issued. */
+export interface InvoiceDraft extends Totals {
+  member: { id: string; name: string }
+  lines: InvoiceLine[]
+}
+
+export interface ChainCheck {
+  ok: boolean
+  checked: number
+  problems: { number: string | null; seq: number; problem: string }[]
 }
 
 export interface AccessEvent {

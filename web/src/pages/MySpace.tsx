@@ -1,13 +1,16 @@
-// Maker self-service: my upcoming bookings, my trainings with their expiry, my sessions.
+// Maker self-service: my upcoming bookings, my trainings with their expiry, my sessions and
+// what each cost, my prepaid credit and its movements, my invoices with their PDF.
 import { useState } from 'react'
 import { api, query } from '../api'
+import { InvoiceTable } from '../components/InvoiceTable'
 import { causeKey, describeError } from '../lib/describe'
 import { useFlash, useLoad } from '../lib/hooks'
-import { useI18n } from '../lib/i18n'
+import { dynamicKey, useI18n } from '../lib/i18n'
 import { useDebounced, useLive } from '../lib/live'
+import { formatMoney, formatRate, inclVat } from '../lib/money'
 import { useSpace } from '../lib/space'
 import { formatCalendarDate, formatDateTime, formatDuration, formatTime, lastValidDate } from '../lib/time'
-import type { Booking, Member, UsageSession } from '../lib/types'
+import type { Booking, Credit, Invoice, Member, SpaceInfo, UsageSession } from '../lib/types'
 
 export function MySpace() {
   const { t, locale } = useI18n()
@@ -24,12 +27,24 @@ export function MySpace() {
     () => api<UsageSession[]>('GET', `/spaces/${space.slug}/sessions${query({ member: me, limit: 50 })}`),
     [space.slug, me],
   )
+  const info = useLoad(() => api<SpaceInfo>('GET', `/spaces/${space.slug}`), [space.slug])
+  const credit = useLoad(() => api<Credit>('GET', `/spaces/${space.slug}/members/${me}/credit`), [space.slug, me])
+  // Staff would get everyone's invoices without the member filter: only mine here.
+  const invoices = useLoad(
+    () => api<Invoice[]>('GET', `/spaces/${space.slug}/invoices${query({ member: me })}`),
+    [space.slug, me],
+  )
   const reloadBookings = useDebounced(bookings.reload, 200)
-  const reloadSessions = useDebounced(sessions.reload, 500)
+  // A session that ends is priced and debited from the credit.
+  const reloadSessions = useDebounced(() => {
+    sessions.reload()
+    credit.reload()
+  }, 500)
   useLive('booking.changed', reloadBookings)
   useLive('machine.state', reloadSessions)
   const [flash, showFlash] = useFlash()
   const [error, setError] = useState('')
+  const [allMovements, setAllMovements] = useState(false)
 
   async function cancel(b: Booking) {
     if (!window.confirm(t('confirmCancelBooking'))) return
@@ -45,7 +60,10 @@ export function MySpace() {
 
   const date = (iso: string) =>
     formatCalendarDate(lastValidDate(iso, tz), locale, { day: 'numeric', month: 'long', year: 'numeric' })
-  const currency = new Intl.NumberFormat(locale, { style: 'currency', currency: 'EUR' })
+  const currency = credit.data?.currency ?? info.data?.currency ?? 'EUR'
+  const money = (cents: number) => formatMoney(cents, locale, currency)
+  const vatRate = info.data?.vatRateBps
+  const sessionsById = new Map((sessions.data ?? []).map((s) => [s.id, s]))
 
   return (
     <div className="my-space">
@@ -54,9 +72,7 @@ export function MySpace() {
         {member.data && (
           <p className="muted">
             {member.data.name} · {member.data.email}
-            {member.data.creditCents !== 0 && (
-              <> · {t('credit', { amount: currency.format(member.data.creditCents / 100) })}</>
-            )}
+            {credit.data && <> · {t('credit', { amount: money(credit.data.balanceCents) })}</>}
           </p>
         )}
       </div>
@@ -133,6 +149,12 @@ export function MySpace() {
                   <th scope="col">{t('startedAt')}</th>
                   <th scope="col">{t('duration')}</th>
                   <th scope="col">{t('endCause')}</th>
+                  <th scope="col" className="num">
+                    {t('priceExcl')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('priceIncl')}
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -142,11 +164,80 @@ export function MySpace() {
                     <td>{formatDateTime(s.startedAt, tz, locale)}</td>
                     <td>{s.durationSeconds === null ? t('running') : formatDuration(s.durationSeconds)}</td>
                     <td>{s.endedAt ? t(causeKey(s.endCause)) : ''}</td>
+                    <td className="num">{s.chargeCents === null ? '' : money(s.chargeCents)}</td>
+                    <td className="num">
+                      {s.chargeCents === null || vatRate === undefined ? '' : money(inclVat(s.chargeCents, vatRate))}
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
+        )}
+        {vatRate !== undefined && sessions.data && sessions.data.length > 0 && (
+          <p className="muted small">{t('pricesNote', { rate: formatRate(vatRate, locale) })}</p>
+        )}
+      </section>
+      <section className="card" aria-labelledby="my-invoices">
+        <h2 id="my-invoices">{t('myInvoices')}</h2>
+        {invoices.error ? (
+          <p className="error" role="alert">
+            {describeError(invoices.error, t)}
+          </p>
+        ) : null}
+        {invoices.data && invoices.data.length === 0 && <p className="muted">{t('noInvoices')}</p>}
+        {invoices.data && invoices.data.length > 0 && (
+          <InvoiceTable invoices={invoices.data} space={space.slug} timeZone={tz} />
+        )}
+      </section>
+      <section className="card" aria-labelledby="my-credit">
+        <h2 id="my-credit">{t('myCredit')}</h2>
+        {credit.error ? (
+          <p className="error" role="alert">
+            {describeError(credit.error, t)}
+          </p>
+        ) : null}
+        {credit.data && (
+          <>
+            <p className={`balance${credit.data.balanceCents < 0 ? ' negative' : ''}`}>
+              {t('balance', { amount: money(credit.data.balanceCents) })}
+            </p>
+            {credit.data.balanceCents < 0 && <p className="warn-text">{t('balanceNegative')}</p>}
+            <h3>{t('movements')}</h3>
+            {credit.data.entries.length === 0 && <p className="muted">{t('noMovements')}</p>}
+            <ul className="list movements">
+              {credit.data.entries.slice(0, allMovements ? undefined : 10).map((e) => {
+                const session = e.sessionId ? sessionsById.get(e.sessionId) : undefined
+                const detail = [
+                  e.means ? t(dynamicKey('means_', e.means, 'means_other')) : '',
+                  e.reference ?? '',
+                  session ? space.machineName(session.machine) : '',
+                ]
+                  .filter(Boolean)
+                  .join(' · ')
+                return (
+                  <li key={e.id} data-kind={e.kind}>
+                    <span>
+                      <strong>{t(dynamicKey('credit_', e.kind, 'credit_adjustment'))}</strong>{' '}
+                      <span className="muted">
+                        {formatDateTime(e.at, tz, locale)}
+                        {detail && ` · ${detail}`}
+                      </span>
+                    </span>
+                    <span className={`amount ${e.amountCents < 0 ? 'debit' : 'credit'}`}>
+                      {e.amountCents > 0 ? '+' : ''}
+                      {money(e.amountCents)}
+                    </span>
+                  </li>
+                )
+              })}
+            </ul>
+            {!allMovements && credit.data.entries.length > 10 && (
+              <button type="button" className="link" onClick={() => setAllMovements(true)}>
+                {t('showAll', { count: credit.data.entries.length })}
+              </button>
+            )}
+          </>
         )}
       </section>
     </div>
