@@ -185,6 +185,7 @@ export class AgentLink {
         lastSeenAt: now,
         version: status.version ?? agent.version,
         heldRightsVersion: status.rightsVersion ?? agent.heldRightsVersion,
+        pendingEvents: status.pending ?? agent.pendingEvents,
       },
     })
     const machines = status.online

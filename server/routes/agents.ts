@@ -13,6 +13,7 @@ const AgentOut = Type.Object({
   version: Type.Union([Type.String(), Type.Null()]),
   rightsVersion: Type.Integer({ description: 'latest version made by the server' }),
   heldRightsVersion: Type.Integer({ description: 'version the agent says it holds' }),
+  pendingEvents: Type.Integer({ description: 'events recorded at the agent, not yet acknowledged (its last status)' }),
   ackedSeq: Type.Integer({ description: 'events stored up to this sequence' }),
   machines: Type.Array(Type.String()),
 })
@@ -45,6 +46,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         version: a.version,
         rightsVersion: a.rightsVersion,
         heldRightsVersion: a.heldRightsVersion,
+        pendingEvents: a.pendingEvents,
         ackedSeq: a.ackedSeq,
         machines: a.machines.map((m) => m.slug).sort(),
       }))

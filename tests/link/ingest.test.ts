@@ -137,6 +137,7 @@ describe('presence', () => {
       online: true,
       version: '0.1.0',
       rightsVersion: 3,
+      pending: 7,
       machines: [{ machine: 'cnc-1', state: 'idle', watts: null }],
     })
     await staffLive.next('agent.status', (s) => s.agent === slug && s.online === true)
@@ -144,7 +145,12 @@ describe('presence', () => {
       online: true,
       version: '0.1.0',
       heldRightsVersion: 3,
+      pendingEvents: 7,
     })
+    // Staff see it in the agents list (events waiting at the Pi: its link is struggling).
+    const staff = await server.as('staff@demo.fablab')
+    const listed = (await staff.get('/api/v1/spaces/demo/agents')).json()
+    expect(listed.find((a: { slug: string }) => a.slug === slug)).toMatchObject({ online: true, pendingEvents: 7 })
     await status({ online: false })
     await staffLive.next('agent.status', (s) => s.agent === slug && s.online === false)
     const machines = await server.database.db.machine.findMany({ where: { agent: { slug } } })

@@ -210,6 +210,7 @@ export interface AgentInfo {
   version: string | null
   rightsVersion: number
   heldRightsVersion: number
+  pendingEvents: number
   ackedSeq: number
   machines: string[]
 }

@@ -52,6 +52,7 @@ export default function Agents() {
               <th scope="col">{t('lastSeen')}</th>
               <th scope="col">{t('version')}</th>
               <th scope="col">{t('rights')}</th>
+              <th scope="col">{t('pendingEvents')}</th>
               <th scope="col">{t('machines')}</th>
               <th scope="col">{t('actions')}</th>
             </tr>
@@ -76,6 +77,7 @@ export default function Agents() {
                     </span>
                   )}
                 </td>
+                <td className={a.pendingEvents > 0 ? 'warn-text' : undefined}>{a.pendingEvents}</td>
                 <td>{a.machines.map(space.machineName).join(', ')}</td>
                 <td>
                   <button type="button" className="small" onClick={() => identify(a.slug)}>
