@@ -9,6 +9,7 @@ import { dynamicKey, type Key, useI18n } from '../lib/i18n'
 import { amountInput, parseAmount } from '../lib/money'
 import { useSpace } from '../lib/space'
 import type { PriceGroup, Rate } from '../lib/types'
+import { Notices } from './Notices.js'
 
 const steps = [1, 5, 10, 15, 30, 60]
 
@@ -67,16 +68,7 @@ export function MachineRates({
         </table>
       </div>
       <p className="muted small">{t('ratesHelp')}</p>
-      {flash && (
-        <p className="notice success" role="status">
-          {flash}
-        </p>
-      )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Notices flash={flash} error={error} />
     </div>
   )
 }

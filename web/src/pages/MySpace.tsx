@@ -3,6 +3,7 @@
 import { useState } from 'react'
 import { api, query } from '../api'
 import { InvoiceTable } from '../components/InvoiceTable'
+import { Notices } from '../components/Notices.js'
 import { causeKey, describeError } from '../lib/describe'
 import { useFlash, useLoad } from '../lib/hooks'
 import { dynamicKey, useI18n } from '../lib/i18n'
@@ -76,16 +77,7 @@ export function MySpace() {
           </p>
         )}
       </div>
-      {flash && (
-        <p className="notice success" role="status">
-          {flash}
-        </p>
-      )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Notices flash={flash} error={error} />
       <div className="columns">
         <section className="card" aria-labelledby="my-bookings">
           <h2 id="my-bookings">{t('myBookings')}</h2>

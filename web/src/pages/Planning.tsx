@@ -5,6 +5,7 @@
 import { type PointerEvent as ReactPointerEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import { api, query } from '../api'
 import { type BookingDraft, BookingForm } from '../components/BookingForm'
+import { Notices } from '../components/Notices.js'
 import { describeError, statusKey } from '../lib/describe'
 import { useFlash, useLoad } from '../lib/hooks'
 import { useI18n } from '../lib/i18n'
@@ -187,16 +188,7 @@ export function Planning(props: { initialDate?: CalendarDate; initialView?: View
         {label}
         {dst && <small className="dst-note"> — {t('hoursOfDay', { count: models[0]!.hours })}</small>}
       </h2>
-      {flash && (
-        <p className="notice success" role="status">
-          {flash}
-        </p>
-      )}
-      {dragError && (
-        <p className="error" role="alert">
-          {dragError}
-        </p>
-      )}
+      <Notices flash={flash} error={dragError} />
       {draft && (
         <BookingForm
           key={`${draft.booking?.id ?? 'new'}-${draft.machine}-${draft.start.getTime()}-${draft.end.getTime()}`}

@@ -1,6 +1,7 @@
 // Agents (staff): online or not, last seen, version, rights held versus latest; identify.
 import { useState } from 'react'
 import { api } from '../api'
+import { Notices } from '../components/Notices.js'
 import { describeError } from '../lib/describe'
 import { useFlash, useLoad } from '../lib/hooks'
 import { useI18n } from '../lib/i18n'
@@ -33,16 +34,7 @@ export default function Agents() {
       <div className="page-head">
         <h1>{t('agentsTitle')}</h1>
       </div>
-      {flash && (
-        <p className="notice success" role="status">
-          {flash}
-        </p>
-      )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Notices flash={flash} error={error} />
       <div className="table-wrap">
         <table>
           <thead>

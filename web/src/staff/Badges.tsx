@@ -2,6 +2,7 @@
 // tapped unknown badge to a member, type a UID, revoke.
 import { type FormEvent, type ReactNode, useState } from 'react'
 import { api, query } from '../api'
+import { Notices } from '../components/Notices.js'
 import { describeError } from '../lib/describe'
 import { useFlash, useLoad } from '../lib/hooks'
 import { useI18n } from '../lib/i18n'
@@ -100,16 +101,7 @@ export default function Badges() {
       <div className="page-head">
         <h1>{t('navBadges')}</h1>
       </div>
-      {flash && (
-        <p className="notice success" role="status">
-          {flash}
-        </p>
-      )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Notices flash={flash} error={error} />
       <div className="columns">
         <form className="card stack" onSubmit={startEnrol} aria-labelledby="enrol-title">
           <h2 id="enrol-title">{t('enrolTitle')}</h2>

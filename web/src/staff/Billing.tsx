@@ -4,6 +4,7 @@
 import { type FormEvent, useState } from 'react'
 import { api, apiPath, query } from '../api'
 import { InvoiceTable } from '../components/InvoiceTable'
+import { Notices } from '../components/Notices.js'
 import { describeError } from '../lib/describe'
 import { useFlash, useLoad } from '../lib/hooks'
 import { type Key, useI18n } from '../lib/i18n'
@@ -128,16 +129,7 @@ export default function Billing() {
           </button>
         </div>
       </form>
-      {flash && (
-        <p className="notice success" role="status">
-          {flash}
-        </p>
-      )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Notices flash={flash} error={error} />
 
       {preview && (
         <section className="card preview" aria-labelledby="preview-title" aria-busy={busy === 'preview'}>
@@ -390,16 +382,7 @@ function TopUp({ currency }: { currency: string }) {
           {t('recordTopup')}
         </button>
       </div>
-      {flash && (
-        <p className="notice success" role="status">
-          {flash}
-        </p>
-      )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Notices flash={flash} error={error} />
     </form>
   )
 }

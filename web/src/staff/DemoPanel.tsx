@@ -2,6 +2,7 @@
 // machine from the browser, and watch the simulated relays.
 import { type FormEvent, useState } from 'react'
 import { api, isApiError } from '../api'
+import { Notices } from '../components/Notices.js'
 import { describeError } from '../lib/describe'
 import { useFlash, useLoad } from '../lib/hooks'
 import { useI18n } from '../lib/i18n'
@@ -108,16 +109,7 @@ export default function DemoPanel() {
         </label>
         <button type="submit">{t('demoTapUid')}</button>
       </form>
-      {flash && (
-        <p className="notice success" role="status">
-          {flash}
-        </p>
-      )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Notices flash={flash} error={error} />
     </section>
   )
 }

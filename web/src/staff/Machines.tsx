@@ -3,6 +3,7 @@
 import { type FormEvent, type ReactNode, useState } from 'react'
 import { api } from '../api'
 import { MachineRates } from '../components/MachineRates'
+import { Notices } from '../components/Notices.js'
 import { describeError, stateKey, statusKey } from '../lib/describe'
 import { useFlash, useLoad } from '../lib/hooks'
 import { useI18n } from '../lib/i18n'
@@ -168,16 +169,7 @@ function MachineEditor({ machine: m, children }: { machine: Machine; children?: 
             </>
           )}
         </div>
-        {flash && (
-          <p className="notice success" role="status">
-            {flash}
-          </p>
-        )}
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <Notices flash={flash} error={error} />
       </form>
       {children}
     </section>

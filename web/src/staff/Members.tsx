@@ -1,6 +1,7 @@
 // Members (trainers read, staff change): create, role, price group, suspend.
 import { type FormEvent, useState } from 'react'
 import { api, query } from '../api'
+import { Notices } from '../components/Notices.js'
 import { describeError } from '../lib/describe'
 import { useFlash, useLoad } from '../lib/hooks'
 import { type Key, useI18n } from '../lib/i18n'
@@ -63,16 +64,7 @@ export default function Members() {
       <label className="inline search">
         {t('search')} <input type="search" value={q} onChange={(e) => setQ(e.target.value)} />
       </label>
-      {flash && (
-        <p className="notice success" role="status">
-          {flash}
-        </p>
-      )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Notices flash={flash} error={error} />
       <div className="table-wrap">
         <table>
           <thead>

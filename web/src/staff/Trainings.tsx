@@ -1,6 +1,7 @@
 // Trainings (staff; trainers for those they hold): grant with an expiry, revoke, create.
 import { type FormEvent, useState } from 'react'
 import { api } from '../api'
+import { Notices } from '../components/Notices.js'
 import { describeError } from '../lib/describe'
 import { useFlash, useLoad } from '../lib/hooks'
 import { useI18n } from '../lib/i18n'
@@ -67,16 +68,7 @@ export default function Trainings() {
       <div className="page-head">
         <h1>{t('trainingsTitle')}</h1>
       </div>
-      {flash && (
-        <p className="notice success" role="status">
-          {flash}
-        </p>
-      )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Notices flash={flash} error={error} />
       <form className="card stack" onSubmit={grant} aria-labelledby="grant-title">
         <h2 id="grant-title">{t('grantTitle')}</h2>
         <div className="fields">
