@@ -248,6 +248,8 @@ export async function agentFigures(postgresBase: string | null): Promise<Figure[
     })
 
     progress('agent: revocation → enforcement')
+    // Let the server finish storing the taps first: the broker shares its process.
+    while (agent.store.count() > 0) await once(agent, 'acked')
     const staff = await loginOverHttp(server.http, 'staff@demo.fablab')
     const mqttBaseline: number[] = []
     const probe = await connectClient(server.mqtt, server.server)
@@ -262,11 +264,14 @@ export async function agentFigures(postgresBase: string | null): Promise<Figure[
     probe.end(true)
     const revocations: number[] = []
     const training = '/api/v1/spaces/demo/members/alice@demo.fablab/trainings/laser'
+    // Enforced = the agent's own snapshot says so (other writes publish versions too).
+    const holdsLaser = () =>
+      agent.rights.index?.byBadge.get('0A0012AB34')?.trainings.some((t) => t.slug === 'laser') ?? false
     for (let i = 0; i < rows(40); i++) {
-      const changed = once(agent, 'rights')
+      const revoke = i % 2 === 0
       const start = performance.now()
-      await staff(i % 2 === 0 ? 'DELETE' : 'PUT', training)
-      await changed
+      await staff(revoke ? 'DELETE' : 'PUT', training)
+      while (holdsLaser() === revoke) await once(agent, 'rights')
       revocations.push(performance.now() - start)
     }
     const revP95 = round(percentile(revocations, 95), 2)
