@@ -152,6 +152,10 @@ describe('the web app in a browser', () => {
 
   it('bob cannot book laser-1 and is told the laser training is required', async () => {
     await slot(bob, 'Découpeuse laser', '14:00').click()
+    // The rules are on the form before submitting…
+    await textOf(bob.locator('.booking-form')).toContain('formation requise : Découpe laser')
+    await textOf(bob.locator('.booking-form')).toContain('durée maximale : 4 h 00')
+    // …and the refusal says why after.
     await bob.locator('.booking-form').getByRole('button', { name: 'Réserver' }).click()
     const alert = bob.locator('.booking-form [role="alert"]')
     await textOf(alert).toBe('Formation requise : Découpe laser. Demandez à l’équipe de vous former avant de réserver.')

@@ -9,6 +9,7 @@ import {
   addDays,
   type CalendarDate,
   formatCalendarDate,
+  formatDuration,
   formatTime,
   fromLocalFields,
   parseClock,
@@ -212,6 +213,14 @@ export function BookingForm({
           </label>
         </div>
         {needs.length > 0 && !editing && <p className="hint">{t('requiresTraining', { list: needs.join(', ') })}</p>}
+        {m && (
+          <p className="hint">
+            {t('bookingMaxLength', { max: formatDuration(m.maxBookingMinutes * 60) })}
+            {m.minNoticeMinutes > 0 && (
+              <> · {t('bookingNotice', { notice: formatDuration(m.minNoticeMinutes * 60) })}</>
+            )}
+          </p>
+        )}
         <fieldset className="nudges">
           <legend className="sr-only">{t('editBooking')}</legend>
           <button type="button" onClick={() => shift(-QUARTER, -QUARTER)}>
