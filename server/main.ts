@@ -35,13 +35,17 @@ let broker: EmbeddedBroker | null = null
 const brokerCredentials = embeddedBrokerCredentials(config)
 if (!config.mqttUrl) {
   const security = brokerSecurity(db, brokerCredentials, (message) => console.warn(message))
-  broker = await startEmbeddedBroker(config.mqttPort, config.mqttHost, security).catch((error) =>
-    fail(
-      isAddrInUse(error)
-        ? `port ${config.mqttPort} is taken (a Mosquitto already running?): set MQTT_URL=mqtt://127.0.0.1:${config.mqttPort} to use that broker, or MQTT_PORT to embed ours on another port`
-        : `embedded MQTT broker failed: ${(error as Error).message}`,
-    ),
-  )
+  const taken = `port ${config.mqttPort} is taken (a Mosquitto already running?)`
+  const advice = `set MQTT_URL=mqtt://127.0.0.1:${config.mqttPort} to use that broker, or MQTT_PORT to embed ours on another port`
+  broker = await startEmbeddedBroker(config.mqttPort, config.mqttHost, security).catch(async (error) => {
+    if (!isAddrInUse(error)) return fail(`embedded MQTT broker failed: ${(error as Error).message}`)
+    // MQTT_PORT chosen by the operator: theirs to fix. The default taken (many machines run a
+    // Mosquitto): the demo still starts, on a free port, and says where.
+    if (process.env.MQTT_PORT) return fail(`${taken}: ${advice}`)
+    const fallback = await startEmbeddedBroker(0, config.mqttHost, security)
+    console.warn(`fablab: ${taken}: the embedded broker listens on ${fallback.url} instead; ${advice}`)
+    return fallback
+  })
 }
 
 const app = await buildApp(config, {

@@ -129,6 +129,25 @@ describe('npm start on a fresh data folder', () => {
     expect(server.output()).toContain('MQTT_URL=')
   })
 
+  it('embeds the broker on a free port when the default 1883 is taken, and says where', async () => {
+    // 1883 is often a system Mosquitto's; when it is free here, this test takes it.
+    const blocker = createServer()
+    const blocked = await new Promise<boolean>((resolve) => {
+      blocker.once('error', () => resolve(false))
+      blocker.listen(1883, '127.0.0.1', () => resolve(true))
+    })
+    const server = start({ MQTT_PORT: '' })
+    try {
+      const base = await server.listening
+      expect(server.output()).toMatch(/port 1883 is taken .*listens on mqtt:\/\/127\.0\.0\.1:\d+ instead/)
+      const health = await (await fetch(`${base}/api/v1/health`)).json()
+      expect(health).toMatchObject({ status: 'ok' })
+      expect(await stop(server.child, server.exited)).toBe(0)
+    } finally {
+      if (blocked) blocker.close()
+    }
+  })
+
   it('lists every configuration problem and exits non-zero', async () => {
     const server = start({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SIMULATOR: 'maybe' })
     expect(await server.exited).toBe(1)
