@@ -3,7 +3,7 @@ import { Type } from 'typebox'
 import type { Db } from '../db/client.js'
 import type { Booking, Machine, Membership, Person } from '../db/generated/sqlite/client.js'
 import { AppError, forbidden, notFound } from '../lib/errors.js'
-import { checkBookingRules, saveBooking } from '../services/bookings.js'
+import { checkBookingRules, type ListedBooking, listBookings, saveBooking } from '../services/bookings.js'
 import { audit, findMember, type SpaceContext, spaceContext } from '../services/space-access.js'
 import { errorResponses, Id, IsoDateTime, Slug, SpaceParams, toDate } from './schemas.js'
 
@@ -19,10 +19,7 @@ const BookingOut = Type.Object({
   note: Type.Union([Type.String(), Type.Null()]),
 })
 
-type BookingRow = Booking & {
-  machine: Pick<Machine, 'slug'>
-  member: Pick<Membership, 'id'> & { person: Pick<Person, 'name' | 'email'> }
-}
+type BookingRow = ListedBooking | (Booking & { machine: Machine; member: Membership & { person: Person } })
 
 /** Pushed to every member of the space: the slot changed, not who holds it. */
 const liveBooking = (b: BookingRow) => ({
@@ -48,11 +45,6 @@ function bookingOut(b: BookingRow, ctx: SpaceContext) {
 }
 
 const include = { machine: true, member: { include: { person: true } } } as const
-/** Only what a listed booking shows: the planning reads thousands of them. */
-const listInclude = {
-  machine: { select: { slug: true } },
-  member: { select: { id: true, person: { select: { name: true, email: true } } } },
-} as const
 const Conflict = { 409: Type.Ref('ErrorBody'), 422: Type.Ref('ErrorBody') }
 
 async function machineBySlug(db: Db, spaceId: string, slug: string) {
@@ -100,18 +92,13 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const ctx = await spaceContext(db, request, request.params.space)
       const { machine, member, from, to, includeCancelled } = request.query
       const memberId = member ? (await findMember(db, ctx.space.id, member)).id : undefined
-      const bookings = await db.booking.findMany({
-        where: {
-          spaceId: ctx.space.id,
-          machine: machine ? { slug: machine } : undefined,
-          membershipId: memberId,
-          status: includeCancelled ? undefined : { in: ['confirmed', 'checked_in', 'no_show'] },
-          end: from ? { gt: toDate(from) } : undefined,
-          start: to ? { lt: toDate(to) } : undefined,
-        },
-        include: listInclude,
-        orderBy: { start: 'asc' },
-        take: 5000,
+      const bookings = await listBookings(db, {
+        spaceId: ctx.space.id,
+        machine,
+        membershipId: memberId,
+        from: toDate(from),
+        to: toDate(to),
+        includeCancelled,
       })
       return bookings.map((b) => bookingOut(b, ctx))
     },

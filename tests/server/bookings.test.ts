@@ -170,6 +170,40 @@ describe('bookings', () => {
 })
 
 describe('bookings under concurrency', () => {
+  it('lists bookings by machine, member and time range, in order, cancelled ones on request', async () => {
+    const day = 20
+    const make = (machine: string, h: number, member?: string) =>
+      staff.post(url, { machine, start: paris(day, h), end: paris(day, h + 1), ...(member ? { member } : {}) })
+    const a = (await make('printer-1', 9, 'alice@demo.fablab')).json()
+    const b = (await make('printer-1', 11, 'bob@demo.fablab')).json()
+    const c = (await make('laser-1', 10, 'alice@demo.fablab')).json()
+    const d = (await make('printer-1', 14, 'alice@demo.fablab')).json()
+    expect((await staff.delete(`${url}/${d.id}`)).statusCode).toBe(200)
+    const range = `from=${paris(day, 0)}&to=${paris(day + 1, 0)}`
+    const ids = async (query: string) =>
+      (await staff.get(`${url}?${query}`)).json().map((x: { id: string }) => x.id) as string[]
+    expect(await ids(range)).toEqual([a.id, c.id, b.id]) // by start time
+    expect(await ids(`${range}&machine=printer-1`)).toEqual([a.id, b.id])
+    expect(await ids(`${range}&member=bob@demo.fablab`)).toEqual([b.id])
+    expect(await ids(`${range}&includeCancelled=true&member=alice@demo.fablab`)).toEqual([a.id, c.id, d.id])
+    expect(await ids(`from=${paris(day, 10, 30)}&to=${paris(day, 11)}`)).toEqual([c.id]) // overlapping the range
+    const seenByStaff = (await staff.get(`${url}?${range}&machine=printer-1`)).json()
+    expect(seenByStaff[1]).toMatchObject({
+      id: b.id,
+      machine: 'printer-1',
+      start: paris(day, 11),
+      end: paris(day, 12),
+      status: 'confirmed',
+      mine: false,
+      member: { name: 'Bob Durand', email: 'bob@demo.fablab' },
+    })
+    const seenByAlice = (await alice.get(`${url}?${range}&machine=printer-1`)).json()
+    expect(seenByAlice.map((x: { mine: boolean; member: unknown }) => [x.mine, x.member === null])).toEqual([
+      [true, false],
+      [false, true],
+    ])
+  })
+
   it('50 concurrent overlapping requests on one machine: exactly one wins', async () => {
     await server.database.db.machine.updateMany({ where: { slug: 'cnc-1' }, data: { status: 'available' } })
     const requests = Array.from({ length: 50 }, (_, i) =>
