@@ -32,6 +32,13 @@ declare module 'fastify' {
     /** The demo's simulated agent, when SIMULATOR=on (set by server/main.ts). */
     simulator: Agent | null
   }
+  interface FastifyRequest {
+    /**
+     * Set by a route whose write can change the decisions of some agents only (a booking:
+     * the agent driving its machine): the rights hook republishes those, not the space's.
+     */
+    rightsScope: { agentIds: string[] } | null
+  }
 }
 
 export interface BuildOptions {
@@ -67,9 +74,14 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   app.decorate('rights', rights)
   // Any successful write in a space may change what its agents decide: one hook, so no
   // route can forget it; unchanged snapshots keep their version (content hash).
+  app.decorateRequest('rightsScope', null)
   app.addHook('onResponse', async (request, reply) => {
     const slug = (request.params as { space?: string } | undefined)?.space
     if (request.method === 'GET' || reply.statusCode >= 400 || !slug) return
+    if (request.rightsScope) {
+      if (request.rightsScope.agentIds.length) void rights.agentsChanged(request.rightsScope.agentIds)
+      return
+    }
     const space = await db.space.findUnique({ where: { slug }, select: { id: true } })
     if (space) void rights.spaceChanged(space.id)
   })

@@ -15,6 +15,7 @@ const REFRESH_MS = 10 * 60_000
 
 export class RightsPublisher {
   private dirty = new Set<string>()
+  private dirtyAgents = new Set<string>()
   private timer: NodeJS.Timeout | null = null
   private batch: { promise: Promise<void>; resolve: () => void } | null = null
   private refresher: NodeJS.Timeout
@@ -34,6 +35,16 @@ export class RightsPublisher {
    */
   spaceChanged(spaceId: string): Promise<void> {
     this.dirty.add(spaceId)
+    return this.schedule()
+  }
+
+  /** Something that only these agents decide on changed (a booking on one of their machines). */
+  agentsChanged(agentIds: string[]): Promise<void> {
+    for (const id of agentIds) this.dirtyAgents.add(id)
+    return this.schedule()
+  }
+
+  private schedule(): Promise<void> {
     if (!this.batch) {
       let resolve = () => {}
       const promise = new Promise<void>((r) => {
@@ -50,16 +61,20 @@ export class RightsPublisher {
     this.batch = null
     this.timer = null
     const spaces = [...this.dirty]
+    const agentIds = [...this.dirtyAgents]
     this.dirty.clear()
+    this.dirtyAgents.clear()
     this.running = this.running
-      .then(() => this.publish(spaces))
+      .then(() => this.publish(spaces, agentIds))
       .catch(this.onError)
       .finally(() => batch?.resolve())
   }
 
-  private async publish(spaces: string[]) {
+  private async publish(spaces: string[], agentIds: string[]) {
     const client = this.mqtt()
-    const agents = await this.db.agent.findMany({ where: spaces.includes('*') ? {} : { spaceId: { in: spaces } } })
+    const agents = await this.db.agent.findMany({
+      where: spaces.includes('*') ? {} : { OR: [{ spaceId: { in: spaces } }, { id: { in: agentIds } }] },
+    })
     for (const agent of agents) {
       const before = agent.rightsVersion
       const snapshot = await currentRights(this.db, agent.id)

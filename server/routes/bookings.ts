@@ -145,6 +145,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
         now: new Date(),
       }
       await checkBookingRules(db, draft)
+      request.rightsScope = { agentIds: draft.machine.agentId ? [draft.machine.agentId] : [] }
       const booking = await saveBooking(db, draft, { createdById: ctx.membership.id, note })
       if (member.id !== ctx.membership.id) await audit(db, ctx, 'booking.create-for', booking.id, { member: member.id })
       const created = await db.booking.findUniqueOrThrow({ where: { id: booking.id }, include })
@@ -185,6 +186,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
         bookingId: booking.id,
       }
       await checkBookingRules(db, draft)
+      request.rightsScope = { agentIds: draft.machine.agentId ? [draft.machine.agentId] : [] }
       await saveBooking(db, draft, { note: request.body.note })
       if (booking.membershipId !== ctx.membership.id) await audit(db, ctx, 'booking.move', booking.id, request.body)
       const moved = await db.booking.findUniqueOrThrow({ where: { id: booking.id }, include })
@@ -206,6 +208,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const ctx = await spaceContext(db, request, request.params.space)
       const booking = await ownBooking(db, ctx, request.params.id)
+      request.rightsScope = { agentIds: booking.machine.agentId ? [booking.machine.agentId] : [] }
       const cancelled = await db.booking.update({ where: { id: booking.id }, data: { status: 'cancelled' }, include })
       if (booking.membershipId !== ctx.membership.id) await audit(db, ctx, 'booking.cancel', booking.id)
       app.live.emit(ctx.space.id, 'booking.changed', liveBooking(cancelled))

@@ -77,6 +77,24 @@ describe('rights distribution', () => {
     expect(alice.trainings).toEqual([])
   })
 
+  it('a booking on one of its machines, and its cancellation, reach the agent within 1 s', async () => {
+    const before = messages.at(-1)!.version
+    const start = new Date(Date.now() + 86_400_000)
+    start.setUTCHours(9, 0, 0, 0)
+    const end = new Date(start.getTime() + 3_600_000)
+    const booked = await staff.post('/api/v1/spaces/demo/bookings', {
+      machine: 'printer-1',
+      start: start.toISOString(),
+      end: end.toISOString(),
+    })
+    expect(booked.statusCode).toBe(201)
+    const id = booked.json().id
+    const withIt = await nextRights((m) => m.version > before && m.snapshot!.bookings.some((b) => b.id === id))
+    expect(withIt.snapshot!.bookings.find((b) => b.id === id)).toMatchObject({ machine: 'printer-1' })
+    expect((await staff.delete(`/api/v1/spaces/demo/bookings/${id}`)).statusCode).toBe(200)
+    await nextRights((m) => m.version > withIt.version && !m.snapshot!.bookings.some((b) => b.id === id))
+  })
+
   it('a write that changes nothing an agent uses keeps the version', async () => {
     const before = (await server.database.db.agent.findUniqueOrThrow({ where: { slug } })).rightsVersion
     await staff.post('/api/v1/spaces/demo/price-groups', { slug: 'bienfaiteur', name: 'Bienfaiteur' })
