@@ -38,6 +38,7 @@ export async function startBenchServer(
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      // BENCH_CPU_PROF=<dir>: the server process writes its CPU profile there (to find where time goes).
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
       '--import',
       'tsx',
