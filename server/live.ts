@@ -40,6 +40,11 @@ export class Live {
     if (postgresUrl) {
       this.pool = new pg.Pool({ connectionString: postgresUrl, max: 2 })
       this.pool.on('error', (error) => app.log.warn({ err: error }, 'live: postgres adapter error'))
+      // A checked-out client (the adapter's LISTEN) reports a dropped connection on itself:
+      // without a listener that would crash the process when PostgreSQL restarts.
+      this.pool.on('connect', (client) =>
+        client.on('error', (error) => app.log.warn({ err: error }, 'live: postgres adapter connection lost')),
+      )
       this.io.adapter(createAdapter(this.pool))
     }
     this.io.use((socket, next) => {
