@@ -27,7 +27,11 @@ export interface StoredSession {
 
 export class AgentStore {
   private db: Database.Database
-  private insert: Database.Statement
+  /** Prepared once: record() and saveSession() are on the tap's way to the relay. */
+  private sql: Record<
+    'insert' | 'pending' | 'trim' | 'acked' | 'meta' | 'count' | 'saveSession' | 'clearSession' | 'session',
+    Database.Statement
+  >
   private nextSeq: number
 
   constructor(
@@ -43,14 +47,29 @@ export class AgentStore {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS sessions (machine TEXT PRIMARY KEY, data TEXT NOT NULL);
     `)
-    this.insert = this.db.prepare('INSERT INTO outbox (seq, id, type, at, machine, body) VALUES (?, ?, ?, ?, ?, ?)')
+    const prepare = (text: string) => this.db.prepare(text)
+    this.sql = {
+      insert: prepare('INSERT INTO outbox (seq, id, type, at, machine, body) VALUES (?, ?, ?, ?, ?, ?)'),
+      pending: prepare('SELECT seq, id, type, at, machine, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
+      trim: prepare('DELETE FROM outbox WHERE seq <= ?'),
+      acked: prepare(
+        "INSERT INTO meta (key, value) VALUES ('acked', ?) ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), excluded.value)",
+      ),
+      meta: prepare('SELECT value FROM meta WHERE key = ?'),
+      count: prepare('SELECT COUNT(*) AS n FROM outbox'),
+      saveSession: prepare(
+        'INSERT INTO sessions (machine, data) VALUES (?, ?) ON CONFLICT(machine) DO UPDATE SET data = excluded.data',
+      ),
+      clearSession: prepare('DELETE FROM sessions WHERE machine = ?'),
+      session: prepare('SELECT data FROM sessions WHERE machine = ?'),
+    }
     // Sequences never go back, even when every row was acknowledged and deleted.
     const maxRow = this.db.prepare('SELECT MAX(seq) AS seq FROM outbox').get() as { seq: number | null }
     this.nextSeq = Math.max(maxRow.seq ?? 0, Number(this.meta('acked') ?? 0)) + 1
   }
 
   private meta(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value
+    return (this.sql.meta.get(key) as { value: string } | undefined)?.value
   }
 
   /** Records an event durably and returns it; synchronous on purpose. */
@@ -63,7 +82,7 @@ export class AgentStore {
       machine,
       body,
     }
-    this.insert.run(event.seq, event.id, event.type, event.at, machine ?? null, JSON.stringify(body))
+    this.sql.insert.run(event.seq, event.id, event.type, event.at, machine ?? null, JSON.stringify(body))
     this.nextSeq++
     return event
   }
@@ -80,9 +99,7 @@ export class AgentStore {
   }
 
   pending(limit = 500, afterSeq = 0): EventEnvelope[] {
-    const rows = this.db
-      .prepare('SELECT seq, id, type, at, machine, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(afterSeq, limit) as {
+    const rows = this.sql.pending.all(afterSeq, limit) as {
       seq: number
       id: string
       type: string
@@ -103,35 +120,25 @@ export class AgentStore {
   /** The server stored everything up to seq: those rows may go. */
   ack(seq: number) {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM outbox WHERE seq <= ?').run(seq)
-      this.db
-        .prepare(
-          "INSERT INTO meta (key, value) VALUES ('acked', ?) ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), excluded.value)",
-        )
-        .run(String(seq))
+      this.sql.trim.run(seq)
+      this.sql.acked.run(String(seq))
     })()
   }
 
   count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n
+    return (this.sql.count.get() as { n: number }).n
   }
 
   saveSession(session: StoredSession) {
-    this.db
-      .prepare(
-        'INSERT INTO sessions (machine, data) VALUES (?, ?) ON CONFLICT(machine) DO UPDATE SET data = excluded.data',
-      )
-      .run(session.machine, JSON.stringify(session))
+    this.sql.saveSession.run(session.machine, JSON.stringify(session))
   }
 
   clearSession(machine: string) {
-    this.db.prepare('DELETE FROM sessions WHERE machine = ?').run(machine)
+    this.sql.clearSession.run(machine)
   }
 
   session(machine: string): StoredSession | null {
-    const row = this.db.prepare('SELECT data FROM sessions WHERE machine = ?').get(machine) as
-      | { data: string }
-      | undefined
+    const row = this.sql.session.get(machine) as { data: string } | undefined
     return row ? (JSON.parse(row.data) as StoredSession) : null
   }
 

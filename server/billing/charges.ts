@@ -1,8 +1,9 @@
 // Charging machine time: a session is priced once, when it ends, with the rate of the
 // member's price group at the session's start, and debited from the member's credit in the
 // same transaction as its storage (so a replayed event never charges twice).
+
+import { inclVat, priceSession } from '../../protocol/pricing.js'
 import type { Tx } from '../db/client.js'
-import { inclVat, priceSession } from './pricing.js'
 
 export interface SessionCharge {
   billedMinutes: number

@@ -2,10 +2,11 @@
 // or fee, totals excl. VAT, VAT by rate, totals incl. VAT, and the mentions French law
 // requires on an invoice between businesses (payment terms, late penalties, the 40 €
 // recovery indemnity) or the VAT exemption mention when the rate is zero.
+
+import { formatMoney } from '../../protocol/pricing.js'
 import { localDateTimeText } from '../lib/time.js'
 import type { InvoiceWithLines } from './invoices.js'
 import { PdfDocument } from './pdf.js'
-import { formatMoney } from './pricing.js'
 
 interface Party {
   name?: string | null

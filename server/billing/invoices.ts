@@ -6,11 +6,11 @@
 // database's single writer lock. A transaction that fails (nothing to invoice, a crash)
 // rolls its number back with it, so numbers never skip and never repeat.
 import { createHash } from 'node:crypto'
+import { vatOf } from '../../protocol/pricing.js'
 import type { Db, Tx } from '../db/client.js'
 import type { Invoice, InvoiceLine, Membership, Person, Space } from '../db/generated/sqlite/client.js'
 import { AppError } from '../lib/errors.js'
 import { localDateTimeText, localParts } from '../lib/time.js'
-import { vatOf } from './pricing.js'
 
 export interface Period {
   start: Date
@@ -87,6 +87,10 @@ export async function draftInvoices(
     include: { machine: true, member: { include: { person: true } } },
     orderBy: { start: 'asc' },
   })
+  // The space's rates, read once (a month of sessions would otherwise read one per line).
+  const rates = new Map(
+    (await db.rate.findMany({ where: { spaceId: space.id } })).map((r) => [`${r.machineId}|${r.priceGroupId}`, r]),
+  )
   const drafts = new Map<string, Draft>()
   const draftOf = (m: Membership & { person: Person }) => {
     let d = drafts.get(m.id)
@@ -106,11 +110,7 @@ export async function draftInvoices(
   for (const s of sessions) {
     if (!s.member || s.chargeCents === null || s.billedMinutes === null) continue
     const local = localDateTimeText(s.startedAt, space.timeZone)
-    const rate = s.priceGroupId
-      ? await db.rate.findUnique({
-          where: { machineId_priceGroupId: { machineId: s.machineId, priceGroupId: s.priceGroupId } },
-        })
-      : null
+    const rate = rates.get(`${s.machineId}|${s.priceGroupId}`)
     draftOf(s.member).lines.push({
       kind: 'session',
       machine: s.machine.slug,
@@ -127,9 +127,7 @@ export async function draftInvoices(
   }
   for (const b of noShows) {
     if (!b.member.priceGroupId) continue
-    const rate = await db.rate.findUnique({
-      where: { machineId_priceGroupId: { machineId: b.machineId, priceGroupId: b.member.priceGroupId } },
-    })
+    const rate = rates.get(`${b.machineId}|${b.member.priceGroupId}`)
     const fee = b.noShowFeeCents ?? rate?.noShowFeeCents ?? 0
     if (fee <= 0) continue
     const local = localDateTimeText(b.start, space.timeZone)

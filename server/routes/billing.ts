@@ -1,5 +1,5 @@
 // Billing: rates, prepaid credit, invoices and credit notes, exports. Prices are computed in
-// server/billing/pricing.ts only; this file maps HTTP onto the billing services.
+// protocol/pricing.ts only; this file maps HTTP onto the billing services.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { accountingCsv, invoiceLinesCsv, invoicesCsv } from '../billing/exports.js'

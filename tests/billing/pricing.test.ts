@@ -1,8 +1,8 @@
-// The price of a session, rule by rule (server/billing/pricing.ts): wall time in real
+// The price of a session, rule by rule (protocol/pricing.ts): wall time in real
 // elapsed seconds (midnight and DST changes count as the time that passed), step rounding,
 // half-up cents, minimum charge, busy-only billing, zero-length sessions, VAT per line.
 import { describe, expect, it } from 'vitest'
-import { formatMoney, inclVat, priceSession, type RateTerms, vatOf } from '../../server/billing/pricing.js'
+import { formatMoney, inclVat, priceSession, type RateTerms, vatOf } from '../../protocol/pricing.js'
 import { zonedTime } from '../../server/lib/time.js'
 
 const perMinute: RateTerms = { centsPerHour: 600, stepMinutes: 1, minimumCents: 0, billBusyOnly: false }

@@ -41,12 +41,8 @@ export function amountInput(cents: number, locale: string): string {
   }).format(cents / 100)
 }
 
-/** The price VAT included, rounded half up to the cent per line as the server does. */
-export function inclVat(exclCents: number, vatRateBps: number): number {
-  const abs = Math.abs(exclCents)
-  const vat = Math.floor((abs * vatRateBps * 2 + 10_000) / 20_000)
-  return Math.sign(exclCents) * (abs + vat)
-}
+/** The price VAT included: the server's own rule (protocol/pricing.ts), not a copy. */
+export { inclVat } from '../../../protocol/pricing'
 
 /** "20 %" / "5,5 %" from basis points. */
 export function formatRate(bps: number, locale: string): string {

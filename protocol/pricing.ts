@@ -1,4 +1,5 @@
-// The price of machine time, in one place. All amounts are integer cents, excluding VAT.
+// The price of machine time, in one place (shared by the server and the web app). All
+// amounts are integer cents, excluding VAT.
 //
 // Rounding rule (documented in README, "Billing"):
 // 1. Billed time is the session's wall time (end − start, in real elapsed seconds: a session
@@ -32,9 +33,9 @@ export interface SessionPrice {
   amountCents: number
 }
 
-/** a × b / c rounded half up, for non-negative integers. */
+/** a × b / c rounded half up (half away from zero for negative a: a credit note mirrors its invoice). */
 export function mulDivRound(a: number, b: number, c: number): number {
-  return Math.floor((a * b * 2 + c) / (2 * c))
+  return Math.sign(a) * Math.floor((Math.abs(a) * b * 2 + c) / (2 * c))
 }
 
 export function priceSession(session: SessionTimes, rate: RateTerms): SessionPrice {
