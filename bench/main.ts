@@ -3,7 +3,7 @@
 import { connect } from 'node:net'
 import { agentFigures, decisionFigure } from './agent.js'
 import { apiFigures } from './api.js'
-import { type Figure, print, progress } from './report.js'
+import { type Figure, print, progress, runs } from './report.js'
 import { scaleFigures } from './scale.js'
 
 const postgresBase = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
@@ -19,15 +19,17 @@ const answers = (host: string, port: number) =>
 
 // Every figure that touches the database runs on SQLite and, when it answers, PostgreSQL.
 const pgUrl = new URL(postgresBase)
-const databases: [string | null, string][] = [[null, 'sqlite']]
-if (await answers(pgUrl.hostname, Number(pgUrl.port || 5432))) databases.push([postgresBase, 'postgresql'])
+const databases: [string | null, string][] = runs('db', 'sqlite') ? [[null, 'sqlite']] : []
+if (!runs('db', 'postgresql')) {
+  // left out by --only
+} else if (await answers(pgUrl.hostname, Number(pgUrl.port || 5432))) databases.push([postgresBase, 'postgresql'])
 else progress('PostgreSQL not reachable: SQLite figures only')
 
-const figures: Figure[] = [decisionFigure()]
+const figures: Figure[] = runs('part', 'decision') ? [decisionFigure()] : []
 for (const [base, label] of databases) {
   progress(`— on ${label} —`)
-  figures.push(...(await agentFigures(base)))
-  figures.push(...(await apiFigures(base, label)))
-  figures.push(...(await scaleFigures(base)))
+  if (runs('part', 'agent')) figures.push(...(await agentFigures(base)))
+  if (runs('part', 'api')) figures.push(...(await apiFigures(base, label)))
+  if (runs('part', 'scale')) figures.push(...(await scaleFigures(base)))
 }
 print(figures)

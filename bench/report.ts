@@ -14,9 +14,21 @@ export interface Figure {
   note?: string
 }
 
+const onlyArg = process.argv.find((a) => a.startsWith('--only='))
+
 export const options = {
   json: process.argv.includes('--json'),
   quick: process.argv.includes('--quick'),
+  /** --only=agent,api,scale: the parts to run (default: all); --only=sqlite or postgresql: one database. */
+  only: onlyArg ? onlyArg.slice('--only='.length).split(',') : null,
+}
+
+/** Whether a part (agent, api, scale) or database (sqlite, postgresql) runs in this bench. */
+export function runs(kind: 'part' | 'db', name: string): boolean {
+  if (!options.only) return true
+  const parts = ['agent', 'api', 'scale', 'decision']
+  const named = options.only.filter((o) => (kind === 'part' ? parts.includes(o) : !parts.includes(o)))
+  return named.length === 0 || named.includes(name)
 }
 
 export function progress(message: string) {
