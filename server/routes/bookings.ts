@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js'
 import type { Booking, Machine, Membership, Person } from '../db/generated/sqlite/client.js'
 import { AppError, forbidden, notFound } from '../lib/errors.js'
 import { checkBookingRules, type ListedBooking, listBookings, saveBooking } from '../services/bookings.js'
+import { encodeAnswer, PlanningCache, planningEtag } from '../services/planning-cache.js'
 import { audit, findMember, type SpaceContext, spaceContext } from '../services/space-access.js'
 import { errorResponses, Id, IsoDateTime, Slug, SpaceParams, toDate } from './schemas.js'
 
@@ -45,6 +46,13 @@ function bookingOut(b: BookingRow, ctx: SpaceContext) {
 }
 
 const include = { machine: true, member: { include: { person: true } } } as const
+
+/** A saved booking with the machine and holder the route already read (no second read). */
+const withParts = (
+  booking: Booking,
+  machine: { slug: string },
+  member: { id: string; person: { name: string; email: string } },
+): ListedBooking => ({ ...booking, machine, member })
 const Conflict = { 409: Type.Ref('ErrorBody'), 422: Type.Ref('ErrorBody') }
 
 async function machineBySlug(db: Db, spaceId: string, slug: string) {
@@ -67,6 +75,7 @@ async function ownBooking(db: Db, ctx: SpaceContext, id: string) {
 
 export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const db = app.db
+  const planning = new PlanningCache()
 
   app.get(
     '/spaces/:space/bookings',
@@ -85,22 +94,40 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(BookingOut), ...errorResponses },
+        response: {
+          200: Type.Array(BookingOut),
+          304: Type.Null({ description: 'Unchanged since the ETag sent in If-None-Match' }),
+          ...errorResponses,
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const ctx = await spaceContext(db, request, request.params.space)
       const { machine, member, from, to, includeCancelled } = request.query
-      const memberId = member ? (await findMember(db, ctx.space.id, member)).id : undefined
-      const bookings = await listBookings(db, {
-        spaceId: ctx.space.id,
-        machine,
-        membershipId: memberId,
-        from: toDate(from),
-        to: toDate(to),
-        includeCancelled,
+      // Staff see every holder, makers their own: the viewer is part of the answer.
+      const viewer = ctx.isStaff ? 'staff' : ctx.membership.id
+      const key = JSON.stringify([ctx.space.id, viewer, machine, member, from, to, includeCancelled])
+      const version = ctx.space.planningVersion
+      const etag = planningEtag(key, version)
+      void reply.header('cache-control', 'private, no-cache').header('etag', etag)
+      if (request.headers['if-none-match'] === etag) return reply.status(304).send(null)
+      const answer = await planning.answer(key, version, async () => {
+        const memberId = member ? (await findMember(db, ctx.space.id, member)).id : undefined
+        const bookings = await listBookings(db, {
+          spaceId: ctx.space.id,
+          machine,
+          membershipId: memberId,
+          from: toDate(from),
+          to: toDate(to),
+          includeCancelled,
+        })
+        return encodeAnswer(reply.serialize(bookings.map((b) => bookingOut(b, ctx))) as string)
       })
-      return bookings.map((b) => bookingOut(b, ctx))
+      void reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding')
+      if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
+        return reply.header('content-encoding', 'gzip').send(answer.gzip)
+      }
+      return reply.send(answer.json)
     },
   )
 
@@ -133,7 +160,10 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const ctx = await spaceContext(db, request, request.params.space)
       const { machine: slug, start, end, member: memberRef, note } = request.body
-      const member = memberRef ? await findMember(db, ctx.space.id, memberRef) : ctx.membership
+      // Me, as the caller already read: the holder's name and e-mail are the caller's.
+      const member = memberRef
+        ? await findMember(db, ctx.space.id, memberRef)
+        : { ...ctx.membership, person: { name: ctx.caller.name, email: ctx.caller.email } }
       if (member.id !== ctx.membership.id && !ctx.isStaff) throw forbidden('only staff book for someone else')
       const draft = {
         space: ctx.space,
@@ -148,7 +178,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       request.rightsScope = { agentIds: draft.machine.agentId ? [draft.machine.agentId] : [] }
       const booking = await saveBooking(db, draft, { createdById: ctx.membership.id, note })
       if (member.id !== ctx.membership.id) await audit(db, ctx, 'booking.create-for', booking.id, { member: member.id })
-      const created = await db.booking.findUniqueOrThrow({ where: { id: booking.id }, include })
+      const created = withParts(booking, draft.machine, member)
       app.live.emit(ctx.space.id, 'booking.changed', liveBooking(created))
       return reply.status(201).send(bookingOut(created, ctx))
     },
@@ -187,9 +217,9 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       await checkBookingRules(db, draft)
       request.rightsScope = { agentIds: draft.machine.agentId ? [draft.machine.agentId] : [] }
-      await saveBooking(db, draft, { note: request.body.note })
+      const saved = await saveBooking(db, draft, { note: request.body.note })
       if (booking.membershipId !== ctx.membership.id) await audit(db, ctx, 'booking.move', booking.id, request.body)
-      const moved = await db.booking.findUniqueOrThrow({ where: { id: booking.id }, include })
+      const moved = withParts(saved, booking.machine, booking.member)
       app.live.emit(ctx.space.id, 'booking.changed', liveBooking(moved))
       return bookingOut(moved, ctx)
     },

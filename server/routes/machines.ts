@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Db } from '../db/client.js'
 import { AppError, notFound } from '../lib/errors.js'
+import { longestBookingMinutes } from '../services/bookings.js'
 import { audit, spaceContext } from '../services/space-access.js'
 import { errorResponses, Name, Slug, SpaceParams } from './schemas.js'
 
@@ -16,7 +17,7 @@ const MachineFields = {
   }),
   idleThresholdWatts: Type.Union([Type.Integer({ minimum: 0, maximum: 100_000 }), Type.Null()]),
   maxSessionMinutes: Type.Union([Type.Integer({ minimum: 1, maximum: 24 * 60 }), Type.Null()]),
-  maxBookingMinutes: Type.Integer({ minimum: 5, maximum: 7 * 24 * 60 }),
+  maxBookingMinutes: Type.Integer({ minimum: 5, maximum: longestBookingMinutes }),
   minNoticeMinutes: Type.Integer({ minimum: 0, maximum: 30 * 24 * 60 }),
   requiredTrainings: Type.Array(Slug, { maxItems: 20, uniqueItems: true }),
   agent: Type.Union([Slug, Type.Null()], { description: 'slug of the agent driving it, or null' }),

@@ -8,6 +8,9 @@ import { Prisma } from '../db/generated/sqlite/client.js'
 import { AppError } from '../lib/errors.js'
 import { localDayStart, type OpeningHours, withinOpeningHours } from '../lib/time.js'
 
+/** The longest a booking may last (a machine's maxBookingMinutes is capped by it). */
+export const longestBookingMinutes = 7 * 24 * 60
+
 /** Statuses that hold a slot. */
 export const activeStatuses = ['confirmed', 'checked_in']
 
@@ -143,6 +146,7 @@ export interface ListedBooking {
  * The bookings of a space in a time range, for the planning: one SQL query that reads only
  * what a booking shows (the same on SQLite and PostgreSQL: quoted Prisma names, bound values).
  * A week of 50 busy machines is thousands of rows; Prisma's nested reads took 3× longer.
+ * The lower bound on start keeps the index range to the week, not the space's whole past.
  */
 export async function listBookings(
   db: Db,
@@ -172,6 +176,7 @@ export async function listBookings(
     ${f.membershipId ? sql`AND b."membershipId" = ${f.membershipId}` : empty}
     ${f.includeCancelled ? empty : sql`AND b."status" IN (${Prisma.join(statuses)})`}
     ${f.from ? sql`AND b."end" > ${f.from}` : empty}
+    ${f.from ? sql`AND b."start" > ${new Date(f.from.getTime() - longestBookingMinutes * 60_000)}` : empty}
     ${f.to ? sql`AND b."start" < ${f.to}` : empty}
     ORDER BY b."start" ASC, b."id" ASC
     LIMIT 5000`)

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { localDayStart } from '../../server/lib/time.js'
 import { startTestServer, type TestClient, type TestServer } from '../helpers/server.js'
@@ -218,5 +219,81 @@ describe('bookings under concurrency', () => {
       where: { machine: { slug: 'cnc-1' }, status: 'confirmed' },
     })
     expect(stored).toBe(1)
+  })
+})
+
+describe('the planning cache', () => {
+  const day = 25
+  const range = () => `${url}?from=${paris(day, 0)}&to=${paris(day + 1, 0)}`
+  const plan = async (who: TestClient = staff) => (await who.get(range())).json() as { id: string; status: string }[]
+
+  it('answers again unchanged with 304 to the ETag it gave, and 200 once the planning changed', async () => {
+    const conditional = (etag?: string) =>
+      server.app.inject({
+        method: 'GET',
+        url: range(),
+        headers: { cookie: staff.cookie, ...(etag ? { 'if-none-match': etag } : {}) },
+      })
+    const first = await conditional()
+    expect(first.statusCode).toBe(200)
+    expect(first.headers['cache-control']).toBe('private, no-cache')
+    expect(first.headers['content-encoding']).toBeUndefined() // the client did not ask for gzip
+    const etag = first.headers.etag as string
+    const again = await conditional(etag)
+    expect(again.statusCode).toBe(304)
+    expect(again.body).toBe('')
+    await staff.post(url, { machine: 'printer-1', start: paris(day, 9), end: paris(day, 10) })
+    const changed = await conditional(etag)
+    expect(changed.statusCode).toBe(200)
+    expect(changed.headers.etag).not.toBe(etag)
+    expect(changed.json()).toHaveLength(1)
+  })
+
+  it('shows changes written behind the API (another instance, a check-in, invoicing) at once', async () => {
+    const db = server.database.db
+    const [booking] = await plan()
+    expect(booking).toBeDefined()
+    await db.booking.update({ where: { id: booking!.id }, data: { status: 'checked_in' } })
+    expect((await plan())[0]!.status).toBe('checked_in')
+
+    const holder = await db.membership.findFirstOrThrow({ where: { bookings: { some: { id: booking!.id } } } })
+    await db.person.update({ where: { id: holder.personId }, data: { name: 'Renamed Staff' } })
+    expect(((await plan())[0] as unknown as { member: { name: string } }).member.name).toBe('Renamed Staff')
+
+    await db.machine.updateMany({ where: { slug: 'printer-1' }, data: { slug: 'printer-one' } })
+    expect(((await plan())[0] as unknown as { machine: string }).machine).toBe('printer-one')
+    await db.machine.updateMany({ where: { slug: 'printer-one' }, data: { slug: 'printer-1' } })
+
+    const space = await db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
+    await db.booking.create({
+      data: {
+        spaceId: space.id,
+        machineId: (await db.machine.findFirstOrThrow({ where: { slug: 'laser-1' } })).id,
+        membershipId: holder.id,
+        start: new Date(paris(day, 15)),
+        end: new Date(paris(day, 16)),
+      },
+    })
+    expect(await plan()).toHaveLength(2)
+    await db.booking.deleteMany({ where: { start: new Date(paris(day, 15)) } })
+    expect(await plan()).toHaveLength(1)
+  })
+
+  it('sends the planning gzipped to clients that accept it', async () => {
+    const headers = { cookie: staff.cookie }
+    const plain = await server.app.inject({ method: 'GET', url: range(), headers })
+    const zipped = await server.app.inject({
+      method: 'GET',
+      url: range(),
+      headers: { ...headers, 'accept-encoding': 'gzip, deflate, br' },
+    })
+    expect(zipped.headers['content-encoding']).toBe('gzip')
+    expect(zipped.headers.vary).toContain('accept-encoding')
+    expect(gunzipSync(zipped.rawPayload).toString()).toBe(plain.body)
+  })
+
+  it('keeps a maker’s answer apart from staff’s for the same query', async () => {
+    expect(((await plan(alice))[0] as unknown as { member: unknown }).member).toBeNull()
+    expect(((await plan(staff))[0] as unknown as { member: unknown }).member).not.toBeNull()
   })
 })

@@ -1,0 +1,97 @@
+// Planning answers kept in memory. The planning is read far more often than it changes
+// (every open planning reloads on every change, and opens by the dozen at a workshop's
+// opening), so an answer is kept under its space's planningVersion, which database triggers
+// bump on every change a planning shows, whoever writes it: another server instance, the
+// agents' check-ins, invoicing. A new version makes the space's older answers unreachable;
+// the memory they hold is bounded by bytes, least recently used first.
+import { createHash } from 'node:crypto'
+import { promisify } from 'node:util'
+import { constants, gzip } from 'node:zlib'
+
+const gzipAsync = promisify(gzip)
+
+/** An answer, as sent: the JSON bytes and the same gzipped (a week is ~400 kB of JSON, ~20 kB gzipped). */
+export interface Answer {
+  json: Buffer
+  gzip: Buffer
+}
+
+interface Entry {
+  version: number
+  answer: Answer
+}
+
+const sizeOf = (a: Answer) => a.json.length + a.gzip.length
+
+/** Encodes an answer once, for every request that will be sent it (compressed off the event loop). */
+export async function encodeAnswer(body: string): Promise<Answer> {
+  const json = Buffer.from(body)
+  return { json, gzip: await gzipAsync(json, { level: constants.Z_BEST_SPEED }) }
+}
+
+export class PlanningCache {
+  private readonly entries = new Map<string, Entry>()
+  private readonly computing = new Map<string, Promise<Answer>>()
+  private bytes = 0
+
+  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
+
+  /**
+   * The answer for this key at this version: kept, or computed once however many requests
+   * ask for it meanwhile (a workshop opening: dozens of plannings load the same week).
+   */
+  async answer(key: string, version: number, compute: () => Promise<Answer>): Promise<Answer> {
+    const kept = this.get(key, version)
+    if (kept !== undefined) return kept
+    const id = `${version} ${key}`
+    let pending = this.computing.get(id)
+    if (!pending) {
+      pending = compute()
+        .then((answer) => {
+          this.set(key, version, answer)
+          return answer
+        })
+        .finally(() => this.computing.delete(id))
+      this.computing.set(id, pending)
+    }
+    return pending
+  }
+
+  /** The answer kept for this key at this version, if any. */
+  get(key: string, version: number): Answer | undefined {
+    const entry = this.entries.get(key)
+    if (!entry) return undefined
+    this.entries.delete(key)
+    if (entry.version !== version) {
+      this.bytes -= sizeOf(entry.answer)
+      return undefined
+    }
+    this.entries.set(key, entry) // most recently used last
+    return entry.answer
+  }
+
+  set(key: string, version: number, answer: Answer) {
+    const previous = this.entries.get(key)
+    if (previous) {
+      this.entries.delete(key)
+      this.bytes -= sizeOf(previous.answer)
+    }
+    if (sizeOf(answer) > this.maxBytes) return
+    this.entries.set(key, { version, answer })
+    this.bytes += sizeOf(answer)
+    for (const [oldest, entry] of this.entries) {
+      if (this.bytes <= this.maxBytes) break
+      this.entries.delete(oldest)
+      this.bytes -= sizeOf(entry.answer)
+    }
+  }
+
+  get size() {
+    return { entries: this.entries.size, bytes: this.bytes }
+  }
+}
+
+/** The validator of an answer: the same version, viewer and query give the same body. */
+export function planningEtag(key: string, version: number): string {
+  return `"${version}-${createHash('sha1').update(key).digest('base64url').slice(0, 16)}"`
+}
