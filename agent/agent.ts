@@ -232,7 +232,9 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private acceptRights(snapshot: RightsSnapshot) {
     if (snapshot.version <= this.rights.version) return
-    this.rights.store(snapshot)
+    this.rights
+      .store(snapshot)
+      .catch((error) => this.log('error', 'rights not saved to disk', { error: String(error) }))
     this.log('info', 'rights updated', { version: snapshot.version })
     this.emit('rights', snapshot.version)
     this.publishStatus()
@@ -314,6 +316,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     ) {
       await new Promise<void>((resolve) => mqtt.end(true, () => resolve()))
     }
+    await this.rights.persisted().catch(() => {})
     this.store.close()
   }
 }

@@ -117,12 +117,27 @@ export class AgentStore {
     }))
   }
 
-  /** The server stored everything up to seq: those rows may go. */
+  /**
+   * The server stored everything up to seq: those rows may go. Without an fsync: a trim lost
+   * to a power cut only sends those events again, and the server stores each event once. (An
+   * fsync here blocked the event loop while the next tap waited: the whole online overhead
+   * of tap → relay.) WAL with synchronous=NORMAL stays consistent; FULL is back for events.
+   */
   ack(seq: number) {
-    this.db.transaction(() => {
-      this.sql.trim.run(seq)
-      this.sql.acked.run(String(seq))
-    })()
+    this.db.pragma('synchronous = NORMAL')
+    try {
+      this.db.transaction(() => {
+        this.sql.trim.run(seq)
+        this.sql.acked.run(String(seq))
+      })()
+    } finally {
+      this.db.pragma('synchronous = FULL')
+    }
+  }
+
+  /** The durability of the next commit: 2 (FULL) for events and sessions. */
+  synchronous(): number {
+    return this.db.pragma('synchronous', { simple: true }) as number
   }
 
   count(): number {

@@ -1,7 +1,7 @@
 // What the agent recorded survives a kill -9 at any instant; the rights cache survives
 // restarts; a broken agent.yaml is refused with every problem listed.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -69,6 +69,8 @@ for (let i = 1; ; i++) {
     const second = store.record('machine.state', 'laser-1', {})
     store.ack(second.seq)
     expect(store.count()).toBe(0)
+    // The trim went without an fsync; what is recorded next is synced again.
+    expect(store.synchronous()).toBe(2)
     store.close()
     const reopened = new AgentStore(dir, 'seq-pi')
     expect(reopened.record('machine.state', 'laser-1', {}).seq).toBe(3)
@@ -77,7 +79,7 @@ for (let i = 1; ; i++) {
 })
 
 describe('rights cache', () => {
-  it('survives a restart, and a damaged file means no rights rather than a crash', () => {
+  it('survives a restart, and a damaged file means no rights rather than a crash', async () => {
     const dir = tempDir()
     const cache = new RightsCache(dir, 3_600_000)
     const snapshot = {
@@ -97,13 +99,43 @@ describe('rights cache', () => {
       members: [],
       bookings: [],
     }
-    cache.store(snapshot)
+    await cache.store(snapshot)
     const again = new RightsCache(dir, 3_600_000)
     expect(again.load()?.snapshot.version).toBe(7)
     // The agent's own TTL decides how long it trusts the snapshot.
     expect(again.index!.expiresAt).toBe(Date.parse(snapshot.generatedAt) + 3_600_000)
     writeFileSync(join(dir, 'rights.json'), '{"version": 8, "trunc')
     expect(new RightsCache(dir).load()).toBeNull()
+  })
+
+  it('decides from a new snapshot at once and keeps the latest on disk when several come quickly', async () => {
+    const dir = tempDir()
+    const cache = new RightsCache(dir, 3_600_000)
+    const base = {
+      hash: 'h',
+      generatedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      space: {
+        slug: 'demo',
+        timeZone: 'Europe/Paris',
+        checkInMinutes: 10,
+        noShowGraceMinutes: 15,
+        requireCredit: false,
+        minCreditCents: 0,
+      },
+      machines: [],
+      members: [],
+      bookings: [],
+    }
+    const saves = [1, 2, 3].map((version) => {
+      const saved = cache.store({ ...base, version })
+      expect(cache.version).toBe(version) // in force before it is on disk
+      return saved
+    })
+    await Promise.all(saves)
+    await cache.persisted()
+    expect(new RightsCache(dir, 3_600_000).load()?.snapshot.version).toBe(3)
+    expect(readdirSync(dir)).toEqual(['rights.json']) // no temporary file left behind
   })
 })
 
