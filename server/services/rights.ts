@@ -62,7 +62,9 @@ async function buildContent(db: Db, agentId: string, now: Date): Promise<RightsC
       name: m.person.name,
       role: m.role,
       suspended: m.suspended,
-      creditCents: m.creditCents,
+      // Only a space that requires prepaid credit decides on it: elsewhere every session's
+      // debit would send every agent a new snapshot for nothing.
+      creditCents: s.requireCredit ? m.creditCents : 0,
       trainings: m.trainings
         .map((g) => ({ slug: g.training.slug, expiresAt: g.expiresAt?.toISOString() ?? null }))
         .sort((a, b) => a.slug.localeCompare(b.slug)),

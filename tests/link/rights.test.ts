@@ -1,7 +1,7 @@
 // Rights distribution: a change that affects decisions reaches the agent's retained
 // rights topic within a second, with a new version; unchanged content keeps its version.
 import type { MqttClient } from 'mqtt'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { hashSecret } from '../../server/lib/secrets.js'
 import type { RightsSnapshot } from '../../server/services/rights.js'
 import { connectClient, startTestBroker, type TestBroker } from '../helpers/broker.js'
@@ -54,8 +54,8 @@ describe('rights distribution', () => {
   it('publishes the first snapshot retained, so an agent connecting later gets it', async () => {
     await server.app.rights.spaceChanged('*')
     agent = await connectClient(broker.url)
-    agent.on('message', (_topic, payload) => {
-      if (payload.length > 0) messages.push(JSON.parse(payload.toString()))
+    agent.on('message', (topic, payload) => {
+      if (topic.endsWith('/rights') && payload.length > 0) messages.push(JSON.parse(payload.toString()))
     })
     await agent.subscribeAsync(`fablab/v1/agents/${slug}/rights`, { qos: 1 })
     const first = await nextRights(() => true)
@@ -100,6 +100,67 @@ describe('rights distribution', () => {
     await staff.post('/api/v1/spaces/demo/price-groups', { slug: 'bienfaiteur', name: 'Bienfaiteur' })
     await server.app.rights.spaceChanged('*')
     expect((await server.database.db.agent.findUniqueOrThrow({ where: { slug } })).rightsVersion).toBe(before)
+  })
+
+  it("a session's debit sends new rights only where the space requires credit", async () => {
+    const db = server.database.db
+    const alice = await db.membership.findFirstOrThrow({ where: { person: { email: 'alice@demo.fablab' } } })
+    await staff.post('/api/v1/spaces/demo/members/alice@demo.fablab/credit', { amountCents: 5000, means: 'cash' })
+    await agent.subscribeAsync(`fablab/v1/agents/${slug}/acks`, { qos: 1 })
+    let seq = 0
+    const acked = (upTo: number) =>
+      new Promise<void>((resolve) => {
+        const onAck = (topic: string, payload: Buffer) => {
+          if (!topic.endsWith('/acks') || JSON.parse(payload.toString()).seq < upTo) return
+          agent.off('message', onAck)
+          resolve()
+        }
+        agent.on('message', onAck)
+      })
+    /** One hour on laser-1, reported by the agent over MQTT; resolves once the server acknowledged it. */
+    const reportSession = async () => {
+      const sessionId = `debit-${seq}`
+      const body = { sessionId, memberId: alice.id }
+      const start = new Date(Date.now() - 3_600_000)
+      const events = [
+        {
+          id: `${sessionId}-a`,
+          seq: ++seq,
+          type: 'session.started',
+          at: start.toISOString(),
+          machine: 'laser-1',
+          body,
+        },
+        {
+          id: `${sessionId}-b`,
+          seq: ++seq,
+          type: 'session.ended',
+          at: new Date().toISOString(),
+          machine: 'laser-1',
+          body: { ...body, endCause: 'same_badge', durationSeconds: 3600 },
+        },
+      ]
+      const done = acked(seq)
+      for (const e of events) await agent.publishAsync(`fablab/v1/agents/${slug}/events`, JSON.stringify(e), { qos: 1 })
+      await done
+    }
+    const republished = vi.spyOn(server.app.rights, 'spaceChanged')
+
+    await reportSession()
+    expect(republished).not.toHaveBeenCalled() // the demo space does not require credit
+
+    await staff.patch('/api/v1/spaces/demo', { requireCredit: true, minCreditCents: 100 })
+    const creditOf = (m: (typeof messages)[number]) => m.snapshot!.members.find((x) => x.id === alice.id)!.creditCents
+    const before = await nextRights((m) => creditOf(m) > 0) // credit counts now: it is in the snapshot
+    const creditBefore = creditOf(before)
+    republished.mockClear()
+    await reportSession()
+    expect(republished).toHaveBeenCalled()
+    const after = await nextRights((m) => m.version > before.version)
+    expect(creditOf(after)).toBeLessThan(creditBefore)
+    republished.mockRestore()
+    await staff.patch('/api/v1/spaces/demo', { requireCredit: false, minCreditCents: 0 })
+    await nextRights((m) => m.version > after.version && creditOf(m) === 0)
   })
 
   it('serves the snapshot over HTTP to the agent credential only, with ETag', async () => {

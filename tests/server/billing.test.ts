@@ -118,6 +118,16 @@ describe('charging sessions and prepaid credit', () => {
     await staff.patch('/api/v1/spaces/demo', { requireCredit: false, minCreditCents: 0 })
   })
 
+  it('leaves the snapshot unchanged by credit moves where the space does not require credit', async () => {
+    const db = server.database.db
+    const agent = await db.agent.findUniqueOrThrow({ where: { slug: 'demo-pi' } })
+    const before = await currentRights(db, agent.id)
+    await staff.post('/api/v1/spaces/demo/members/alice@demo.fablab/credit', { amountCents: 700, means: 'cash' })
+    const after = await currentRights(db, agent.id)
+    expect(after.hash).toBe(before.hash)
+    expect(after.members.every((m) => m.creditCents === 0)).toBe(true)
+  })
+
   it('charges nothing for a zero-length session', async () => {
     const s = await reportSession('alice@demo.fablab', 'laser-1', '2026-10-05T12:00:00Z', 0)
     expect(s).toMatchObject({ billedMinutes: 0, chargeCents: 0 })
