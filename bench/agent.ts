@@ -37,6 +37,11 @@ async function bareRoundTrip(reader: PtyPair, relay: PtyPair, count: number): Pr
   return samples
 }
 
+function tapNote(taps: number[], bare: number[]) {
+  const at = (samples: number[], p: number) => round(percentile(samples, p), 3)
+  return `p50 ${at(taps, 50)} ms (bare ${at(bare, 50)}); overhead p50 ${round(at(taps, 50) - at(bare, 50), 3)} ms, p99 ${round(at(taps, 99) - at(bare, 99), 3)} ms`
+}
+
 /** What to say when a tap moved no relay: the last decisions the server stored. */
 let explainMissedTap: () => Promise<string> = async () => ''
 
@@ -243,7 +248,7 @@ export async function agentFigures(postgresBase: string | null): Promise<Figure[
       baseline: bareP99,
       ratio: ratio(onlineP99, bareP99),
       target: 'overhead ≤ 2 ms',
-      note: `p50 ${round(percentile(online, 50), 3)} ms; overhead ${round(onlineP99 - bareP99, 3)} ms`,
+      note: tapNote(online, bare),
       ...common,
     })
 
@@ -299,7 +304,7 @@ export async function agentFigures(postgresBase: string | null): Promise<Figure[
       baseline: bareP99,
       ratio: ratio(offlineP99, bareP99),
       target: 'overhead ≤ 2 ms',
-      note: `p50 ${round(percentile(offline, 50), 3)} ms; overhead ${round(offlineP99 - bareP99, 3)} ms`,
+      note: tapNote(offline, bare),
       db: null,
       broker: null,
     })
