@@ -12,6 +12,7 @@ import {
   parseAgentTopic,
   parsePayload,
   RightsMessageSchema,
+  SERVER_ONLINE_TOPIC,
   type Status,
   sendImmediately,
 } from '../protocol/mqtt.js'
@@ -155,7 +156,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     const id = this.config.id
     this.lastSent = 0
     this.mqtt!.subscribe(
-      [agentTopic(id, 'acks'), agentTopic(id, 'rights'), agentTopic(id, 'commands')],
+      [agentTopic(id, 'acks'), agentTopic(id, 'rights'), agentTopic(id, 'commands'), SERVER_ONLINE_TOPIC],
       { qos: 1 },
       (error) => {
         if (error) this.log('error', 'subscribe failed', { error: error.message })
@@ -204,6 +205,16 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private onMessage(topic: string, payload: Buffer) {
+    if (topic === SERVER_ONLINE_TOPIC) {
+      // A server (re)started behind a broker that stayed up: what it missed, it gets now,
+      // not after resendMs without acknowledgement.
+      if (this.store.count()) {
+        this.lastSent = 0
+        this.lastAckAt = performance.now()
+        void this.flush()
+      }
+      return
+    }
     const parsed = parseAgentTopic(topic)
     if (!parsed || parsed.agent !== this.config.id) return
     if (parsed.leaf === 'acks') {

@@ -8,6 +8,13 @@ export const PREFIX = 'fablab/v1/agents'
 export type AgentLeaf = 'status' | 'events' | 'acks' | 'rights' | 'commands'
 export const agentTopic = (agent: string, leaf: AgentLeaf) => `${PREFIX}/${agent}/${leaf}`
 
+/**
+ * The server says it (re)connected to the broker (QoS 1, not retained): agents then send
+ * again what it has not acknowledged. Behind a broker that outlives the server (Mosquitto),
+ * events published while no server listened are gone from the broker, not from the outbox.
+ */
+export const SERVER_ONLINE_TOPIC = 'fablab/v1/server/online'
+
 /** Parses fablab/v1/agents/{agent}/{leaf}; null for any other topic. */
 export function parseAgentTopic(topic: string): { agent: string; leaf: AgentLeaf } | null {
   const parts = topic.split('/')

@@ -2,10 +2,11 @@
 // mirrored by firmware-config/mosquitto/acl for an external Mosquitto.
 //   - the server (an internal credential made at each start): everything;
 //   - agent X (its slug + the credential shown once at registration): its own
-//     fablab/v1/agents/X/# and the device topics (Tasmota, Shelly), never another agent's;
+//     fablab/v1/agents/X/# and the device topics (Tasmota, Shelly), never another agent's,
+//     and it may read fablab/v1/server/online;
 //   - devices (Tasmota/Shelly, user "devices"): device topics only, nothing under fablab/.
 import type { AedesOptions } from 'aedes'
-import { PREFIX } from '../../protocol/mqtt.js'
+import { PREFIX, SERVER_ONLINE_TOPIC } from '../../protocol/mqtt.js'
 import type { Db } from '../db/client.js'
 import { hashSecret } from '../lib/secrets.js'
 
@@ -27,6 +28,7 @@ export function mayPublish(who: MqttIdentity, topic: string): boolean {
 export function maySubscribe(who: MqttIdentity, filter: string): boolean {
   if (who.kind === 'server') return true
   if (who.kind === 'agent' && filter.startsWith(`${AGENTS_PREFIX}${who.agent}/`)) return true
+  if (who.kind === 'agent' && filter === SERVER_ONLINE_TOPIC) return true
   const levels = filter.split('/')
   const first = levels[0]
   if (first === '#' || first === 'fablab' || first?.startsWith('$')) return false

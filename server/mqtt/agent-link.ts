@@ -10,6 +10,7 @@ import {
   EventEnvelopeSchema,
   parseAgentTopic,
   parsePayload,
+  SERVER_ONLINE_TOPIC,
   type Status,
   StatusSchema,
 } from '../../protocol/mqtt.js'
@@ -49,7 +50,9 @@ export class AgentLink {
     )
     const subscribe = () =>
       client.subscribe(filters, { qos: 1 }, (error) => {
-        if (error) log.error({ err: error }, 'agent link: subscribe failed')
+        if (error) return log.error({ err: error }, 'agent link: subscribe failed')
+        // Listening now: agents may send again what no server received meanwhile.
+        client.publish(SERVER_ONLINE_TOPIC, JSON.stringify({ at: new Date().toISOString() }), { qos: 1 })
       })
     if (client.connected) subscribe()
     client.on('connect', subscribe)

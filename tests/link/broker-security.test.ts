@@ -52,6 +52,9 @@ describe('topic rules', () => {
     expect(mayPublish(a, 'fablab/v1/agents/other-pi/events')).toBe(false)
     expect(mayPublish(a, 'cmnd/printer-plug/POWER')).toBe(true)
     expect(maySubscribe(a, 'fablab/v1/agents/demo-pi/#')).toBe(true)
+    expect(maySubscribe(a, 'fablab/v1/server/online')).toBe(true)
+    expect(mayPublish(a, 'fablab/v1/server/online')).toBe(false)
+    expect(maySubscribe(a, 'fablab/v1/server/#')).toBe(false)
     for (const filter of ['#', 'fablab/#', 'fablab/v1/agents/+/events', '+/v1/agents/+/rights', '+/#', '$SYS/#']) {
       expect(maySubscribe(a, filter), filter).toBe(false)
     }

@@ -121,6 +121,45 @@ describe('outages', () => {
     expect(new Set(sessions.map((s) => s.agentSessionId)).size).toBe(sessions.length)
   })
 
+  it('a server restarted behind a broker that stayed up gets what it missed at once, not after resendMs', async () => {
+    const db = database.db
+    const demo = await db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
+    const record = await db.agent.create({
+      data: { spaceId: demo.id, slug: 'patient-pi', name: 'Patient Pi', credentialHash: hashSecret('patient-token') },
+    })
+    await db.machine.updateMany({ where: { slug: 'cnc-1' }, data: { agentId: record.id } })
+    const patientDir = mkdtempSync(join(tmpdir(), 'fablab-patient-'))
+    // Resending on silence alone would take ten minutes: longer than this test may run.
+    const patient = new Agent(
+      {
+        id: 'patient-pi',
+        server: base,
+        mqtt: broker.url,
+        token: 'patient-token',
+        dataDir: patientDir,
+        machines: [{ machine: 'cnc-1', reader: { type: 'fake' }, relay: { type: 'fake' } }],
+      },
+      { simulate: true, now: () => clock, tickMs: 50, resendMs: 600_000, log: () => {} },
+    )
+    try {
+      const rights = once(patient, 'rights')
+      await patient.start()
+      await rights
+      const port = Number(new URL(base).port)
+      await stopServer()
+      // Sent to the broker at once, while no server listens: the broker keeps nothing.
+      for (let i = 0; i < 5; i++) patient.tap('cnc-1', '0B0056CD78')
+      await patient.flush()
+      expect(patient.store.count()).toBe(5)
+      await startServer(port)
+      while (patient.store.count() > 0) await once(patient, 'acked')
+      expect(await db.agentEvent.count({ where: { agent: { slug: 'patient-pi' } } })).toBe(5)
+    } finally {
+      await patient.stop()
+      rmSync(patientDir, { recursive: true, force: true })
+    }
+  })
+
   it('broker killed and restarted while the agent records: nothing lost', async () => {
     const before = await database.db.accessEvent.count()
     const port = broker.port

@@ -107,6 +107,17 @@ describe('Mosquitto with the shipped ACL', () => {
     await expect.poll(() => got).toEqual(['fablab/v1/agents/demo-pi/rights for-demo'])
   })
 
+  it("lets agents hear the server's online announcement, which only the server may make", async () => {
+    const server = await connect('fablab-server', 'server-pw')
+    const demo = await connect('demo-pi', 'demo-pw')
+    const got: string[] = []
+    demo.on('message', (topic, payload) => got.push(`${topic} ${payload}`))
+    await demo.subscribeAsync('fablab/v1/server/online', { qos: 1 })
+    await demo.publishAsync('fablab/v1/server/online', 'forged', { qos: 1 })
+    await server.publishAsync('fablab/v1/server/online', 'genuine', { qos: 1 })
+    await expect.poll(() => got).toEqual(['fablab/v1/server/online genuine'])
+  })
+
   it('refuses a wrong password', async () => {
     await expect(connect('demo-pi', 'nope')).rejects.toThrow(/Not authorized|Bad username/i)
   })
