@@ -19,15 +19,19 @@ const onlyArg = process.argv.find((a) => a.startsWith('--only='))
 export const options = {
   json: process.argv.includes('--json'),
   quick: process.argv.includes('--quick'),
-  /** --only=agent,api,scale: the parts to run (default: all); --only=sqlite or postgresql: one database. */
+  /** --only=agent,api,scale,decision / sqlite,postgresql / aedes,mosquitto: what to run (default: all). */
   only: onlyArg ? onlyArg.slice('--only='.length).split(',') : null,
 }
 
-/** Whether a part (agent, api, scale) or database (sqlite, postgresql) runs in this bench. */
-export function runs(kind: 'part' | 'db', name: string): boolean {
-  if (!options.only) return true
-  const parts = ['agent', 'api', 'scale', 'decision']
-  const named = options.only.filter((o) => (kind === 'part' ? parts.includes(o) : !parts.includes(o)))
+const groups = {
+  part: ['decision', 'agent', 'api', 'scale'],
+  db: ['sqlite', 'postgresql'],
+  broker: ['aedes', 'mosquitto'],
+}
+
+/** Whether this part, database or broker runs: a group --only does not name runs whole. */
+export function runs(kind: keyof typeof groups, name: string): boolean {
+  const named = options.only?.filter((o) => groups[kind].includes(o)) ?? []
   return named.length === 0 || named.includes(name)
 }
 

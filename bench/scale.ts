@@ -6,7 +6,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { agentTopic, sendImmediately } from '../protocol/mqtt.js'
 import { hashSecret } from '../server/lib/secrets.js'
 import { type Figure, options, progress, round } from './report.js'
-import { benchDatabase, startBenchServer } from './server.js'
+import { type BenchBroker, benchDatabase, clearRetained, cpuSecondsOf, runTag, startBenchServer } from './server.js'
 
 interface SimAgent {
   slug: string
@@ -41,17 +41,18 @@ async function connectAgent(url: string, slug: string): Promise<SimAgent> {
 
 const status = (online: boolean) => JSON.stringify({ online, version: 'bench', rightsVersion: 0, pending: 0 })
 
-export async function scaleFigures(postgresBase: string | null): Promise<Figure[]> {
+export async function scaleFigures(postgresBase: string | null, broker: BenchBroker): Promise<Figure[]> {
   const count = options.quick ? 200 : 1000
   const seconds = options.quick ? 10 : 60
   const heartbeatMs = options.quick ? 5000 : 30_000
   const database = await benchDatabase(postgresBase)
   const demo = await database.db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
-  const slugs = Array.from({ length: count }, (_, i) => `sim-${i}`)
+  // On a shared broker, names of this run's own (its retained topics are cleared at the end).
+  const slugs = Array.from({ length: count }, (_, i) => (broker.url ? `sim-${runTag}-${i}` : `sim-${i}`))
   await database.db.agent.createMany({
     data: slugs.map((slug) => ({ spaceId: demo.id, slug, name: slug, credentialHash: hashSecret(`token-${slug}`) })),
   })
-  const server = await startBenchServer(database.url)
+  const server = await startBenchServer(database.url, {}, broker)
   const agents: SimAgent[] = []
   const timers: NodeJS.Timeout[] = []
   try {
@@ -63,6 +64,7 @@ export async function scaleFigures(postgresBase: string | null): Promise<Figure[
 
     progress(`scale: ${count} agents, one event a second each, for ${seconds} s`)
     const cpuStart = server.cpuSeconds()
+    const brokerCpuStart = broker.url ? cpuSecondsOf('mosquitto') : 0
     let rssPeak = server.rssMiB()
     const started = performance.now()
     for (const a of agents) {
@@ -98,6 +100,7 @@ export async function scaleFigures(postgresBase: string | null): Promise<Figure[
     for (const t of timers) clearInterval(t)
     const runSeconds = (performance.now() - started) / 1000
     const cpu = server.cpuSeconds() - cpuStart
+    const brokerCpu = broker.url ? cpuSecondsOf('mosquitto') - brokerCpuStart : 0
 
     progress('scale: waiting for every event to be acknowledged')
     const sent = agents.reduce((sum, a) => sum + a.sent, 0)
@@ -110,7 +113,10 @@ export async function scaleFigures(postgresBase: string | null): Promise<Figure[
     clearInterval(sampler)
     const stored = await database.db.agentEvent.count({ where: { agent: { slug: { startsWith: 'sim-' } } } })
     const unacked = agents.reduce((sum, a) => sum + (a.sent - a.acked), 0)
-    const common = { db: database.provider, broker: 'aedes' }
+    const common = { db: database.provider, broker: broker.name }
+    const brokerNote = broker.url
+      ? `; Mosquitto, its own process: ${round((brokerCpu / runSeconds) * 100, 1)} % of a core`
+      : ' (the embedded broker included)'
     const run = `${count} agents × ${round(runSeconds, 0)} s, ${sent} events`
     return [
       {
@@ -130,7 +136,7 @@ export async function scaleFigures(postgresBase: string | null): Promise<Figure[
         baseline: null,
         ratio: null,
         target: null,
-        note: run,
+        note: `${run}${brokerNote}`,
         ...common,
       },
       {
@@ -148,6 +154,10 @@ export async function scaleFigures(postgresBase: string | null): Promise<Figure[
     for (const t of timers) clearInterval(t)
     await Promise.all(agents.map((a) => a.client.endAsync(true).catch(() => {})))
     await server.stop().catch(() => {})
+    await clearRetained(
+      broker,
+      slugs.flatMap((slug) => [agentTopic(slug, 'status'), agentTopic(slug, 'rights')]),
+    ).catch(() => {})
     await database.drop().catch(() => {})
   }
 }

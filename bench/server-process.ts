@@ -1,5 +1,6 @@
 // The server as the bench runs it: its own process (so the load and the agents measured do
-// not share its event loop), on DATABASE_URL, with the embedded broker on a free port, plus
+// not share its event loop), on DATABASE_URL, with the embedded broker on a free port (or the
+// external one at BENCH_MQTT_URL), plus
 // one bare route, the baseline "same process, no work". Prints one JSON line when ready.
 import { randomBytes } from 'node:crypto'
 import { buildApp } from '../server/app.js'
@@ -18,24 +19,32 @@ const credentials = {
   server: { username: 'fablab-server', password: randomBytes(12).toString('hex') },
   devicesPassword: randomBytes(12).toString('hex'),
 }
-const broker = await startEmbeddedBroker(
-  Number(process.env.BENCH_MQTT_PORT ?? 0),
-  '127.0.0.1',
-  brokerSecurity(db, credentials, () => {}),
-)
+// BENCH_MQTT_URL: an external broker (Mosquitto, anonymous on loopback); else the embedded one.
+const external = process.env.BENCH_MQTT_URL || null
+const broker = external
+  ? null
+  : await startEmbeddedBroker(
+      Number(process.env.BENCH_MQTT_PORT ?? 0),
+      '127.0.0.1',
+      brokerSecurity(db, credentials, () => {}),
+    )
+const mqttUrl = external ?? broker!.url
 const config = loadConfig(
   {},
   { databaseUrl, sessionSecret: randomBytes(24).toString('hex'), logLevel: 'silent', webDist: null },
 )
-const app = await buildApp(config, { db, mqtt: { url: broker.url, mode: 'embedded', ...credentials.server } })
+const app = await buildApp(config, {
+  db,
+  mqtt: { url: mqttUrl, mode: external ? 'external' : 'embedded', ...credentials.server },
+})
 app.get('/bare', async () => ({ ok: true }))
 await app.listen({ port: Number(process.env.BENCH_HTTP_PORT ?? 0), host: '127.0.0.1' })
 const { port } = app.server.address() as { port: number }
-console.log(JSON.stringify({ http: `http://127.0.0.1:${port}`, mqtt: broker.url, server: credentials.server }))
+console.log(JSON.stringify({ http: `http://127.0.0.1:${port}`, mqtt: mqttUrl, server: credentials.server }))
 
 process.on('SIGTERM', async () => {
   await app.close()
-  await broker.close()
+  await broker?.close()
   await db.$disconnect()
   process.exit(0)
 })

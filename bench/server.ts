@@ -1,7 +1,8 @@
 // Starts bench/server-process.ts as a child process and reads its CPU time and memory.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
+import { connectClient } from '../tests/helpers/broker.js'
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/database.js'
 
 /** A throw-away demo database: SQLite, or a fresh database on the PostgreSQL server at `postgresBase`. */
@@ -15,6 +16,48 @@ export async function benchDatabase(postgresBase: string | null): Promise<TestDa
     if (previous === undefined) delete process.env.TEST_DATABASE_URL
     else process.env.TEST_DATABASE_URL = previous
   }
+}
+
+/** The broker of a run: the server's embedded Aedes (url null), or an external Mosquitto. */
+export interface BenchBroker {
+  name: 'aedes' | 'mosquitto'
+  url: string | null
+}
+export const embeddedBroker: BenchBroker = { name: 'aedes', url: null }
+
+/**
+ * A run's own name for agents: a shared Mosquitto keeps retained topics after the run, so
+ * each run uses names no other run uses, and clears them (clearRetained) when done.
+ */
+export const runTag = `${process.pid}-${Date.now().toString(36)}`
+
+/** Clears retained messages a run left on an external broker. */
+export async function clearRetained(broker: BenchBroker, topics: string[]) {
+  if (!broker.url || !topics.length) return
+  const client = await connectClient(broker.url)
+  try {
+    for (let i = 0; i < topics.length; i += 200) {
+      await Promise.all(topics.slice(i, i + 200).map((t) => client.publishAsync(t, '', { qos: 1, retain: true })))
+    }
+  } finally {
+    await client.endAsync()
+  }
+}
+
+/** CPU seconds used so far by the processes with this name (the broker, when it is not the server). */
+export function cpuSecondsOf(command: string): number {
+  let total = 0
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      if (!stat.includes(`(${command})`)) continue
+      const fields = stat.split(') ')[1]!.split(' ')
+      total += (Number(fields[11]) + Number(fields[12])) / 100
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total
 }
 
 export interface BenchServer {
@@ -34,6 +77,7 @@ export interface BenchServer {
 export async function startBenchServer(
   databaseUrl: string,
   ports: { http?: number; mqtt?: number } = {},
+  broker: BenchBroker = embeddedBroker,
 ): Promise<BenchServer> {
   const child: ChildProcess = spawn(
     process.execPath,
@@ -50,6 +94,7 @@ export async function startBenchServer(
         DATABASE_URL: databaseUrl,
         BENCH_HTTP_PORT: String(ports.http ?? 0),
         BENCH_MQTT_PORT: String(ports.mqtt ?? 0),
+        BENCH_MQTT_URL: broker.url ?? '',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
