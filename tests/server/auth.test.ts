@@ -78,6 +78,34 @@ describe('login and sessions', () => {
     expect(after.statusCode).toBe(401)
   })
 
+  it('a token records its last use, to the minute; an expired session is refused', async () => {
+    const staff = await server.as('staff@demo.fablab')
+    const db = server.database.db
+    const { token, id } = (await staff.post('/api/v1/auth/tokens', { name: 'last use' })).json()
+    const call = () =>
+      server.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${token}` } })
+    expect((await call()).statusCode).toBe(200)
+    await expect.poll(async () => (await db.apiToken.findUniqueOrThrow({ where: { id } })).lastUsedAt).not.toBeNull()
+    const used = (await db.apiToken.findUniqueOrThrow({ where: { id } })).lastUsedAt!
+    await call() // within the minute: not written again
+    expect((await db.apiToken.findUniqueOrThrow({ where: { id } })).lastUsedAt).toEqual(used)
+    const longAgo = new Date(Date.now() - 3_600_000)
+    await db.apiToken.update({ where: { id }, data: { lastUsedAt: longAgo } })
+    await call()
+    await expect
+      .poll(async () => (await db.apiToken.findUniqueOrThrow({ where: { id } })).lastUsedAt!.getTime())
+      .toBeGreaterThan(longAgo.getTime())
+
+    const me = () => server.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: staff.cookie } })
+    expect((await me()).statusCode).toBe(200)
+    const person = await db.person.findUniqueOrThrow({ where: { email: 'staff@demo.fablab' } })
+    await db.authSession.updateMany({
+      where: { personId: person.id },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    })
+    expect((await me()).statusCode).toBe(401)
+  })
+
   it('API tokens authenticate without CSRF, act with their owner rights, and can be revoked', async () => {
     const staff = await server.as('staff@demo.fablab')
     const created = await staff.post('/api/v1/auth/tokens', { name: 'export script' })
