@@ -4,7 +4,7 @@ import type { Db } from '../db/client.js'
 import type { Booking, Machine, Membership, Person } from '../db/generated/sqlite/client.js'
 import { AppError, forbidden, notFound } from '../lib/errors.js'
 import { checkBookingRules, type ListedBooking, listBookings, saveBooking } from '../services/bookings.js'
-import { encodeAnswer, PlanningCache, planningEtag } from '../services/planning-cache.js'
+import { encodeAnswer, PlanningCache, planningEtag, planningVersion } from '../services/planning-cache.js'
 import { audit, findMember, type SpaceContext, spaceContext } from '../services/space-access.js'
 import { errorResponses, Id, IsoDateTime, Slug, SpaceParams, toDate } from './schemas.js'
 
@@ -107,7 +107,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // Staff see every holder, makers their own: the viewer is part of the answer.
       const viewer = ctx.isStaff ? 'staff' : ctx.membership.id
       const key = JSON.stringify([ctx.space.id, viewer, machine, member, from, to, includeCancelled])
-      const version = ctx.space.planningVersion
+      const version = await planningVersion(db, ctx.space.id)
       const etag = planningEtag(key, version)
       void reply.header('cache-control', 'private, no-cache').header('etag', etag)
       if (request.headers['if-none-match'] === etag) return reply.status(304).send(null)

@@ -1,12 +1,14 @@
 // Planning answers kept in memory. The planning is read far more often than it changes
 // (every open planning reloads on every change, and opens by the dozen at a workshop's
-// opening), so an answer is kept under its space's planningVersion, which database triggers
-// bump on every change a planning shows, whoever writes it: another server instance, the
-// agents' check-ins, invoicing. A new version makes the space's older answers unreachable;
-// the memory they hold is bounded by bytes, least recently used first.
+// opening), so an answer is kept under its space's planning version: the bookingLock
+// counters of the space's machines, which booking writes bump under their lock and database
+// triggers bump on every other change a planning shows, whoever writes it (another server
+// instance, an agent's check-in, invoicing, a rename). A new version makes the older answers
+// unreachable; the memory they hold is bounded by bytes, least recently used first.
 import { createHash } from 'node:crypto'
 import { promisify } from 'node:util'
 import { constants, gzip } from 'node:zlib'
+import type { Db } from '../db/client.js'
 
 const gzipAsync = promisify(gzip)
 
@@ -17,7 +19,7 @@ export interface Answer {
 }
 
 interface Entry {
-  version: number
+  version: string
   answer: Answer
 }
 
@@ -40,7 +42,7 @@ export class PlanningCache {
    * The answer for this key at this version: kept, or computed once however many requests
    * ask for it meanwhile (a workshop opening: dozens of plannings load the same week).
    */
-  async answer(key: string, version: number, compute: () => Promise<Answer>): Promise<Answer> {
+  async answer(key: string, version: string, compute: () => Promise<Answer>): Promise<Answer> {
     const kept = this.get(key, version)
     if (kept !== undefined) return kept
     const id = `${version} ${key}`
@@ -58,7 +60,7 @@ export class PlanningCache {
   }
 
   /** The answer kept for this key at this version, if any. */
-  get(key: string, version: number): Answer | undefined {
+  get(key: string, version: string): Answer | undefined {
     const entry = this.entries.get(key)
     if (!entry) return undefined
     this.entries.delete(key)
@@ -70,7 +72,7 @@ export class PlanningCache {
     return entry.answer
   }
 
-  set(key: string, version: number, answer: Answer) {
+  set(key: string, version: string, answer: Answer) {
     const previous = this.entries.get(key)
     if (previous) {
       this.entries.delete(key)
@@ -91,7 +93,19 @@ export class PlanningCache {
   }
 }
 
+/**
+ * The space's planning version: one short query (a space has tens of machines), no lock.
+ * A counter only grows, so any change gives a new version; a machine added or removed too.
+ */
+export async function planningVersion(db: Db, spaceId: string): Promise<string> {
+  const machines = await db.$queryRaw<{ id: string; bookingLock: number | bigint }[]>`
+    SELECT "id", "bookingLock" FROM "Machine" WHERE "spaceId" = ${spaceId} ORDER BY "id"`
+  const hash = createHash('sha1')
+  for (const m of machines) hash.update(`${m.id}:${m.bookingLock};`)
+  return hash.digest('base64url').slice(0, 16)
+}
+
 /** The validator of an answer: the same version, viewer and query give the same body. */
-export function planningEtag(key: string, version: number): string {
+export function planningEtag(key: string, version: string): string {
   return `"${version}-${createHash('sha1').update(key).digest('base64url').slice(0, 16)}"`
 }
