@@ -111,7 +111,9 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const etag = planningEtag(key, version)
       void reply.header('cache-control', 'private, no-cache').header('etag', etag)
       if (request.headers['if-none-match'] === etag) return reply.status(304).send(null)
+      let cached = true
       const answer = await planning.answer(key, version, async () => {
+        cached = false
         const memberId = member ? (await findMember(db, ctx.space.id, member)).id : undefined
         const bookings = await listBookings(db, {
           spaceId: ctx.space.id,
@@ -123,7 +125,10 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
         })
         return encodeAnswer(reply.serialize(bookings.map((b) => bookingOut(b, ctx))) as string)
       })
-      void reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding')
+      void reply
+        .type('application/json; charset=utf-8')
+        .header('vary', 'accept-encoding')
+        .header('x-cache', cached ? 'hit' : 'miss') // for operators and the bench
       if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
         return reply.header('content-encoding', 'gzip').send(answer.gzip)
       }

@@ -239,6 +239,7 @@ describe('the planning cache', () => {
     expect(first.headers['cache-control']).toBe('private, no-cache')
     expect(first.headers['content-encoding']).toBeUndefined() // the client did not ask for gzip
     const etag = first.headers.etag as string
+    expect((await conditional()).headers['x-cache']).toBe('hit')
     const again = await conditional(etag)
     expect(again.statusCode).toBe(304)
     expect(again.body).toBe('')
