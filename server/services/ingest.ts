@@ -6,7 +6,7 @@
 
 import { chargeEndedSession } from '../billing/charges.js'
 import type { Db, Tx } from '../db/client.js'
-import type { Agent, Machine, Prisma } from '../db/generated/sqlite/client.js'
+import { type Agent, type Machine, Prisma } from '../db/generated/sqlite/client.js'
 
 export interface AgentEventEnvelope {
   id: string
@@ -131,17 +131,36 @@ async function advanceAcksIn(tx: Tx, groups: { agent: Agent; seqs: Set<number> }
     orderBy: [{ agentId: 'asc' }, { seq: 'asc' }],
   })
   for (const row of beyond) if (row.seq === acked.get(row.agentId)! + 1) acked.set(row.agentId, row.seq)
+  const moved: { id: string; seq: number }[] = []
   for (const { agent } of groups) {
     let seq = acked.get(agent.id)!
     // A long run stored beyond the gap (more than one page): walk on.
     if (beyond.filter((r) => r.agentId === agent.id).length >= 500) seq = await contiguousFrom(tx, agent.id, seq)
     if (seq > agent.ackedSeq) {
-      await tx.agent.updateMany({ where: { id: agent.id, ackedSeq: { lt: seq } }, data: { ackedSeq: seq } })
+      moved.push({ id: agent.id, seq })
       agent.ackedSeq = seq
     }
     acked.set(agent.id, seq)
   }
+  await storeAcks(tx, moved)
   return acked
+}
+
+/**
+ * Every agent's new acknowledged sequence in one statement (one per agent was most of the
+ * server's queries with a thousand agents); never backwards, should another instance
+ * have gone further meanwhile.
+ */
+async function storeAcks(tx: Tx, moved: { id: string; seq: number }[]) {
+  if (!moved.length) return
+  const { sql, join } = Prisma
+  const seqOf = sql`CASE "id" ${join(
+    moved.map((m) => sql`WHEN ${m.id} THEN CAST(${m.seq} AS INTEGER)`),
+    ' ',
+  )} ELSE "ackedSeq" END`
+  await tx.$executeRaw`UPDATE "Agent"
+    SET "ackedSeq" = CASE WHEN ${seqOf} > "ackedSeq" THEN ${seqOf} ELSE "ackedSeq" END
+    WHERE "id" IN (${join(moved.map((m) => m.id))})`
 }
 
 /** The highest sequence reached from `acked` through stored events with no gap. */
