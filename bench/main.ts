@@ -3,6 +3,7 @@
 import { connect } from 'node:net'
 import { agentFigures, decisionFigure } from './agent.js'
 import { apiFigures } from './api.js'
+import { type BenchMosquitto, startBenchMosquitto } from './mosquitto.js'
 import { type Figure, print, progress, runs } from './report.js'
 import { scaleFigures } from './scale.js'
 import { type BenchBroker, embeddedBroker } from './server.js'
@@ -26,15 +27,21 @@ if (!runs('db', 'postgresql')) {
 } else if (await answers(pgUrl.hostname, Number(pgUrl.port || 5432))) databases.push([postgresBase, 'postgresql'])
 else progress('PostgreSQL not reachable: SQLite figures only')
 
-// Every figure that goes through a broker runs on the embedded Aedes and, when one answers,
-// Mosquitto (BENCH_MQTT_URL, default mqtt://127.0.0.1:1883, anonymous on loopback).
-const mosquitto = new URL(process.env.BENCH_MQTT_URL ?? 'mqtt://127.0.0.1:1883')
+// Every figure that goes through a broker runs on the embedded Aedes and on Mosquitto: the
+// bench's own with the shipped tuning when the binary is installed, else the one at
+// BENCH_MQTT_URL (default mqtt://127.0.0.1:1883, anonymous on loopback) when it answers.
 const brokers: BenchBroker[] = runs('broker', 'aedes') ? [embeddedBroker] : []
-if (!runs('broker', 'mosquitto')) {
-  // left out by --only
-} else if (await answers(mosquitto.hostname, Number(mosquitto.port || 1883)))
-  brokers.push({ name: 'mosquitto', url: mosquitto.href })
-else progress('Mosquitto not reachable: embedded broker figures only')
+let ownMosquitto: BenchMosquitto | null = null
+if (runs('broker', 'mosquitto')) {
+  const external = process.env.BENCH_MQTT_URL ? null : await startBenchMosquitto()
+  const fallback = new URL(process.env.BENCH_MQTT_URL ?? 'mqtt://127.0.0.1:1883')
+  if (external) {
+    ownMosquitto = external
+    brokers.push({ name: 'mosquitto', url: external.url, pid: external.pid })
+  } else if (await answers(fallback.hostname, Number(fallback.port || 1883)))
+    brokers.push({ name: 'mosquitto', url: fallback.href })
+  else progress('Mosquitto neither installed nor reachable: embedded broker figures only')
+}
 
 const figures: Figure[] = runs('part', 'decision') ? [decisionFigure()] : []
 for (const [base, label] of databases) {
@@ -43,4 +50,5 @@ for (const [base, label] of databases) {
   if (runs('part', 'api')) figures.push(...(await apiFigures(base, label)))
   for (const broker of brokers) if (runs('part', 'scale')) figures.push(...(await scaleFigures(base, broker)))
 }
+await ownMosquitto?.stop()
 print(figures)

@@ -6,7 +6,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { agentTopic, sendImmediately } from '../protocol/mqtt.js'
 import { hashSecret } from '../server/lib/secrets.js'
 import { type Figure, options, progress, round } from './report.js'
-import { type BenchBroker, benchDatabase, clearRetained, cpuSecondsOf, runTag, startBenchServer } from './server.js'
+import { type BenchBroker, benchDatabase, clearRetained, cpuSecondsOfPid, runTag, startBenchServer } from './server.js'
 
 interface SimAgent {
   slug: string
@@ -64,7 +64,7 @@ export async function scaleFigures(postgresBase: string | null, broker: BenchBro
 
     progress(`scale: ${count} agents, one event a second each, for ${seconds} s`)
     const cpuStart = server.cpuSeconds()
-    const brokerCpuStart = broker.url ? cpuSecondsOf('mosquitto') : 0
+    const brokerCpuStart = broker.pid ? cpuSecondsOfPid(broker.pid) : 0
     let rssPeak = server.rssMiB()
     const started = performance.now()
     for (const a of agents) {
@@ -100,7 +100,7 @@ export async function scaleFigures(postgresBase: string | null, broker: BenchBro
     for (const t of timers) clearInterval(t)
     const runSeconds = (performance.now() - started) / 1000
     const cpu = server.cpuSeconds() - cpuStart
-    const brokerCpu = broker.url ? cpuSecondsOf('mosquitto') - brokerCpuStart : 0
+    const brokerCpu = broker.pid ? cpuSecondsOfPid(broker.pid) - brokerCpuStart : null
 
     progress('scale: waiting for every event to be acknowledged')
     const sent = agents.reduce((sum, a) => sum + a.sent, 0)
@@ -114,9 +114,11 @@ export async function scaleFigures(postgresBase: string | null, broker: BenchBro
     const stored = await database.db.agentEvent.count({ where: { agent: { slug: { startsWith: 'sim-' } } } })
     const unacked = agents.reduce((sum, a) => sum + (a.sent - a.acked), 0)
     const common = { db: database.provider, broker: broker.name }
-    const brokerNote = broker.url
-      ? `; Mosquitto, its own process: ${round((brokerCpu / runSeconds) * 100, 1)} % of a core`
-      : ' (the embedded broker included)'
+    const brokerNote = !broker.url
+      ? ' (the embedded broker included)'
+      : brokerCpu === null
+        ? '; Mosquitto not counted (not the bench’s own)'
+        : `; Mosquitto, its own process: ${round((brokerCpu / runSeconds) * 100, 1)} % of a core`
     const run = `${count} agents × ${round(runSeconds, 0)} s, ${sent} events`
     return [
       {

@@ -1,6 +1,6 @@
 // Starts bench/server-process.ts as a child process and reads its CPU time and memory.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { connectClient } from '../tests/helpers/broker.js'
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/database.js'
@@ -22,6 +22,8 @@ export async function benchDatabase(postgresBase: string | null): Promise<TestDa
 export interface BenchBroker {
   name: 'aedes' | 'mosquitto'
   url: string | null
+  /** The broker's own process, when the bench can see it (its CPU is reported). */
+  pid?: number
 }
 export const embeddedBroker: BenchBroker = { name: 'aedes', url: null }
 
@@ -44,20 +46,15 @@ export async function clearRetained(broker: BenchBroker, topics: string[]) {
   }
 }
 
-/** CPU seconds used so far by the processes with this name (the broker, when it is not the server). */
-export function cpuSecondsOf(command: string): number {
-  let total = 0
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      if (!stat.includes(`(${command})`)) continue
-      const fields = stat.split(') ')[1]!.split(' ')
-      total += (Number(fields[11]) + Number(fields[12])) / 100
-    } catch {
-      // gone meanwhile
-    }
+/** CPU seconds a process used so far: fields 14 and 15 of /proc/pid/stat (utime, stime), in
+ * clock ticks (100 per second on Linux); 0 once it is gone. */
+export function cpuSecondsOfPid(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
   }
-  return total
 }
 
 export interface BenchServer {
@@ -107,12 +104,10 @@ export async function startBenchServer(
     },
   )
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const stat = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
   return {
     ...ready,
     pid: child.pid!,
-    // Fields 14 and 15 of /proc/pid/stat (utime, stime), in clock ticks (100 per second on Linux).
-    cpuSeconds: () => (Number(stat()[11]) + Number(stat()[12])) / 100,
+    cpuSeconds: () => cpuSecondsOfPid(child.pid!),
     rssMiB: () => {
       const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]
       return Number(kb ?? 0) / 1024
