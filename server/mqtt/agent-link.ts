@@ -72,8 +72,8 @@ export class AgentLink {
       return
     }
     this.inbox.push({ slug: agentSlug, leaf, data: result.value } as Inbound)
-    // A few milliseconds' wait lets messages arriving together (many agents, a backlog)
-    // share one transaction; it does not delay any decision, which agents take locally.
+    // A short wait lets messages arriving together (many agents, a backlog) share one
+    // transaction; it does not delay any decision, which agents take locally.
     this.draining ??= new Promise((resolve) => setTimeout(resolve, COALESCE_MS))
       .then(() => this.drain())
       .finally(() => {
