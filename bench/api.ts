@@ -102,7 +102,7 @@ export async function apiFigures(databaseUrlBase: string | null, dbLabel: string
   }
   try {
     const n = options.quick ? 300 : 2000
-    const rounds = options.quick ? 3 : 10
+    const rounds = options.quick ? 2 : 10
     const far = new Date(weekStart.getTime() + 200 * 86_400_000)
     const book = (i: number) =>
       timed(() => {
@@ -123,7 +123,7 @@ export async function apiFigures(databaseUrlBase: string | null, dbLabel: string
 
     progress(`api (${dbLabel}): warming up (a server in service is warm)`)
     await load(200, 50, bareCall)
-    await load(200, 10, (i) => book(50_000 + i)) // slots far from the measured ones
+    await load(options.quick ? 60 : 200, 10, (i) => book(50_000 + i)) // slots far from the measured ones
     await load(20, 5, plan)
 
     progress(`api (${dbLabel}): 50 clients, one request a second each`)

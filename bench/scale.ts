@@ -42,9 +42,9 @@ async function connectAgent(url: string, slug: string): Promise<SimAgent> {
 const status = (online: boolean) => JSON.stringify({ online, version: 'bench', rightsVersion: 0, pending: 0 })
 
 export async function scaleFigures(postgresBase: string | null, broker: BenchBroker): Promise<Figure[]> {
-  const count = options.quick ? 200 : 1000
-  const seconds = options.quick ? 10 : 60
-  const heartbeatMs = options.quick ? 5000 : 30_000
+  const count = options.quick ? 100 : 1000
+  const seconds = options.quick ? 6 : 60
+  const heartbeatMs = options.quick ? 3000 : 30_000
   const database = await benchDatabase(postgresBase)
   const demo = await database.db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
   // On a shared broker, names of this run's own (its retained topics are cleared at the end).
