@@ -24,7 +24,7 @@ export type AgentCommand = Command
 /** Events stored per transaction (from one agent's backlog or many agents), acknowledged together. */
 const BATCH = 200
 /** How long the first message of a burst waits for others to share its transaction. */
-const COALESCE_MS = 50
+const COALESCE_MS = 10
 
 type Inbound = { slug: string } & ({ leaf: 'events'; data: AgentEventEnvelope } | { leaf: 'status'; data: Status })
 
