@@ -139,16 +139,8 @@ export class AgentLink {
         .publishAsync(agentTopic(agent.slug, 'acks'), JSON.stringify({ seq }), { qos: 1 })
         .catch((error) => this.log.warn({ err: error }, 'agent link: ack not sent'))
     }
-    // A debit changes decisions only where the space requires prepaid credit (the snapshot
-    // carries no credit elsewhere): only those spaces' agents need new rights.
-    const debited = [...new Set(results.filter((r) => r.creditChanged).map((r) => r.spaceId))]
-    if (debited.length) {
-      const requiring = await this.db.space.findMany({
-        where: { id: { in: debited }, requireCredit: true },
-        select: { id: true },
-      })
-      for (const { id } of requiring) this.onRightsInputChanged(id)
-    }
+    const spaces = new Set(results.filter((r) => r.creditChanged).map((r) => r.spaceId))
+    for (const spaceId of spaces) this.onRightsInputChanged(spaceId)
     for (const r of results) this.project(r.spaceId, r.agentSlug, r.projections)
   }
 

@@ -22,7 +22,7 @@ export interface Ingested {
   event: AgentEventEnvelope
   spaceId: string
   agentSlug: string
-  /** A session was charged: the member's credit changed, and with it the agents' rights. */
+  /** A session was debited in a space that requires prepaid credit: its agents need new rights. */
   creditChanged: boolean
   projections: {
     kind: 'access' | 'session.started' | 'session.ended' | 'machine.state' | 'fault' | 'badge.enrolled'
@@ -419,7 +419,12 @@ async function project(
         update: { endedAt: at, endCause, busySeconds: busySeconds ?? null },
       })
       const charge = await chargeEndedSession(tx, stored.id)
-      if (charge && charge.debitCents > 0) result.creditChanged = true
+      // A debit changes decisions only where the space requires prepaid credit (the rights
+      // snapshot carries no credit elsewhere): only then do its agents need new rights.
+      if (charge && charge.debitCents > 0) {
+        const space = await tx.space.findUnique({ where: { id: spaceId }, select: { requireCredit: true } })
+        result.creditChanged = space?.requireCredit ?? false
+      }
       await tx.machine.update({
         where: { id: machine.id },
         data: { liveState: 'idle', liveSince: at, liveMemberId: null },

@@ -30,6 +30,9 @@ beforeAll(async () => {
 })
 afterAll(() => server?.close())
 
+/** What storing the last reported session end said (a charge, a credit change…). */
+let lastEnd: Awaited<ReturnType<typeof ingestEvent>> = null
+
 /** A session as the demo agent reports it: started, then ended after `minutes`. */
 async function reportSession(
   memberEmail: string,
@@ -52,7 +55,7 @@ async function reportSession(
     at: start.toISOString(),
     ...base,
   })
-  await ingestEvent(db, agent, {
+  lastEnd = await ingestEvent(db, agent, {
     id: `${sessionId}-b`,
     seq: ++seq,
     type: 'session.ended',
@@ -115,6 +118,16 @@ describe('charging sessions and prepaid credit', () => {
     const after = indexRights(await currentRights(db, agent.id))
     expect(after.snapshot.members.find((m) => m.name === 'Alice Martin')!.creditCents).toBe(5280)
     expect(decide(after, tap)).toMatchObject({ decision: 'granted' })
+    await staff.patch('/api/v1/spaces/demo', { requireCredit: false, minCreditCents: 0 })
+  })
+
+  it("asks for new rights after a session's debit only where the space requires credit", async () => {
+    await staff.post('/api/v1/spaces/demo/members/alice@demo.fablab/credit', { amountCents: 2000, means: 'cash' })
+    await reportSession('alice@demo.fablab', 'laser-1', '2024-01-15T09:00:00Z', 60)
+    expect(lastEnd).toMatchObject({ creditChanged: false })
+    await staff.patch('/api/v1/spaces/demo', { requireCredit: true, minCreditCents: 0 })
+    await reportSession('alice@demo.fablab', 'laser-1', '2024-01-15T11:00:00Z', 60)
+    expect(lastEnd).toMatchObject({ creditChanged: true })
     await staff.patch('/api/v1/spaces/demo', { requireCredit: false, minCreditCents: 0 })
   })
 
