@@ -141,11 +141,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.timers.push(
       setInterval(() => {
         for (const c of this.controllers.values()) void c.tick().then(() => this.flush())
-        if (this.store.count() && performance.now() - this.lastAckAt > (this.deps.resendMs ?? 5000)) {
-          this.lastSent = 0 // nothing acknowledged for a while: send again from the oldest
-          this.lastAckAt = performance.now()
-          void this.flush()
-        }
+        // Nothing acknowledged for a while: send again from the oldest.
+        if (performance.now() - this.lastAckAt > (this.deps.resendMs ?? 5000)) this.resendUnacknowledged()
       }, tick),
       setInterval(() => this.publishStatus(), this.deps.heartbeatMs ?? 30_000),
     )
@@ -181,6 +178,14 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.mqtt.publish(agentTopic(this.config.id, 'status'), JSON.stringify(this.status()), { qos: 1, retain: true })
   }
 
+  /** Sends everything not acknowledged again, from the oldest. */
+  private resendUnacknowledged() {
+    if (!this.store.count()) return
+    this.lastSent = 0
+    this.lastAckAt = performance.now()
+    void this.flush()
+  }
+
   /** Sends the outbox in order, in batches, until nothing is left unsent. */
   async flush() {
     if (this.flushing || !this.mqtt?.connected) return
@@ -208,11 +213,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (topic === SERVER_ONLINE_TOPIC) {
       // A server (re)started behind a broker that stayed up: what it missed, it gets now,
       // not after resendMs without acknowledgement.
-      if (this.store.count()) {
-        this.lastSent = 0
-        this.lastAckAt = performance.now()
-        void this.flush()
-      }
+      this.resendUnacknowledged()
       return
     }
     const parsed = parseAgentTopic(topic)

@@ -10,12 +10,14 @@ export interface SessionCharge {
   chargeCents: number
   /** Debited from the member's credit, VAT included; 0 when nothing was charged. */
   debitCents: number
+  /** The debit changes what agents decide: the space requires prepaid credit. */
+  changesDecisions: boolean
 }
 
 export async function chargeEndedSession(tx: Tx, sessionId: string): Promise<SessionCharge | null> {
   const session = await tx.usageSession.findUnique({
     where: { id: sessionId },
-    include: { space: { select: { vatRateBps: true } } },
+    include: { space: { select: { vatRateBps: true, requireCredit: true } } },
   })
   if (!session?.endedAt || session.chargeCents !== null) return null
   const rate = session.priceGroupId
@@ -49,5 +51,10 @@ export async function chargeEndedSession(tx: Tx, sessionId: string): Promise<Ses
       data: { creditCents: { decrement: debitCents } },
     })
   }
-  return { billedMinutes: price.billedMinutes, chargeCents: price.amountCents, debitCents }
+  return {
+    billedMinutes: price.billedMinutes,
+    chargeCents: price.amountCents,
+    debitCents,
+    changesDecisions: debitCents > 0 && session.space.requireCredit,
+  }
 }

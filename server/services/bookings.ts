@@ -175,8 +175,7 @@ export async function listBookings(
     ${f.machine ? sql`AND m."slug" = ${f.machine}` : empty}
     ${f.membershipId ? sql`AND b."membershipId" = ${f.membershipId}` : empty}
     ${f.includeCancelled ? empty : sql`AND b."status" IN (${Prisma.join(statuses)})`}
-    ${f.from ? sql`AND b."end" > ${f.from}` : empty}
-    ${f.from ? sql`AND b."start" > ${new Date(f.from.getTime() - longestBookingMinutes * 60_000)}` : empty}
+    ${f.from ? sql`AND b."end" > ${f.from} AND b."start" > ${new Date(f.from.getTime() - longestBookingMinutes * 60_000)}` : empty}
     ${f.to ? sql`AND b."start" < ${f.to}` : empty}
     ORDER BY b."start" ASC, b."id" ASC
     LIMIT 5000`)

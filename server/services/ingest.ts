@@ -419,12 +419,7 @@ async function project(
         update: { endedAt: at, endCause, busySeconds: busySeconds ?? null },
       })
       const charge = await chargeEndedSession(tx, stored.id)
-      // A debit changes decisions only where the space requires prepaid credit (the rights
-      // snapshot carries no credit elsewhere): only then do its agents need new rights.
-      if (charge && charge.debitCents > 0) {
-        const space = await tx.space.findUnique({ where: { id: spaceId }, select: { requireCredit: true } })
-        result.creditChanged = space?.requireCredit ?? false
-      }
+      if (charge?.changesDecisions) result.creditChanged = true
       await tx.machine.update({
         where: { id: machine.id },
         data: { liveState: 'idle', liveSince: at, liveMemberId: null },

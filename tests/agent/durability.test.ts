@@ -78,27 +78,30 @@ for (let i = 1; ; i++) {
   })
 })
 
+/** A valid snapshot with no members, machines or bookings. */
+const emptySnapshot = (version: number) => ({
+  version,
+  hash: 'h',
+  generatedAt: new Date().toISOString(),
+  expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+  space: {
+    slug: 'demo',
+    timeZone: 'Europe/Paris',
+    checkInMinutes: 10,
+    noShowGraceMinutes: 15,
+    requireCredit: false,
+    minCreditCents: 0,
+  },
+  machines: [],
+  members: [],
+  bookings: [],
+})
+
 describe('rights cache', () => {
   it('survives a restart, and a damaged file means no rights rather than a crash', async () => {
     const dir = tempDir()
     const cache = new RightsCache(dir, 3_600_000)
-    const snapshot = {
-      version: 7,
-      hash: 'h',
-      generatedAt: new Date().toISOString(),
-      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-      space: {
-        slug: 'demo',
-        timeZone: 'Europe/Paris',
-        checkInMinutes: 10,
-        noShowGraceMinutes: 15,
-        requireCredit: false,
-        minCreditCents: 0,
-      },
-      machines: [],
-      members: [],
-      bookings: [],
-    }
+    const snapshot = emptySnapshot(7)
     await cache.store(snapshot)
     const again = new RightsCache(dir, 3_600_000)
     expect(again.load()?.snapshot.version).toBe(7)
@@ -111,24 +114,8 @@ describe('rights cache', () => {
   it('decides from a new snapshot at once and keeps the latest on disk when several come quickly', async () => {
     const dir = tempDir()
     const cache = new RightsCache(dir, 3_600_000)
-    const base = {
-      hash: 'h',
-      generatedAt: new Date().toISOString(),
-      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-      space: {
-        slug: 'demo',
-        timeZone: 'Europe/Paris',
-        checkInMinutes: 10,
-        noShowGraceMinutes: 15,
-        requireCredit: false,
-        minCreditCents: 0,
-      },
-      machines: [],
-      members: [],
-      bookings: [],
-    }
     const saves = [1, 2, 3].map((version) => {
-      const saved = cache.store({ ...base, version })
+      const saved = cache.store(emptySnapshot(version))
       expect(cache.version).toBe(version) // in force before it is on disk
       return saved
     })
