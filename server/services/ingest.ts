@@ -4,6 +4,7 @@
 // and the machines' live state. The agent is then acknowledged up to the highest
 // sequence stored with no gap below it, so it never drops an event the server lacks.
 
+import { randomUUID } from 'node:crypto'
 import { chargeEndedSession } from '../billing/charges.js'
 import type { Db, Tx } from '../db/client.js'
 import { type Agent, type Machine, Prisma } from '../db/generated/sqlite/client.js'
@@ -206,8 +207,8 @@ interface BatchContext {
   /** Keyed by space id and slug: one batch may hold events of agents of several spaces. */
   machines: Map<string, Machine | null>
   members: Map<string, MemberWithPerson | null>
-  agentEvents: Prisma.AgentEventCreateManyInput[]
-  accessEvents: Prisma.AccessEventCreateManyInput[]
+  agentEvents: (Omit<Prisma.AgentEventCreateManyInput, 'receivedAt'> & { at: Date })[]
+  accessEvents: (Prisma.AccessEventCreateManyInput & { id: string })[]
   badgesSeen: Map<string, Date>
 }
 
@@ -220,9 +221,34 @@ const newBatch = (known: boolean): BatchContext => ({
   badgesSeen: new Map(),
 })
 
+/**
+ * Plain multi-row INSERTs (the same SQL on SQLite and PostgreSQL): Prisma's createMany
+ * spent ~0.25 ms of CPU per row building its query, 50 ms for a batch of 200 events, most
+ * of the server's work draining a backlog. Columns are listed once, values bound.
+ */
+async function insertRows<Row>(tx: Tx, table: string, columns: (keyof Row & string)[], rows: Row[]) {
+  const { sql, join, raw } = Prisma
+  const names = raw(columns.map((c) => `"${c}"`).join(', '))
+  for (let i = 0; i < rows.length; i += 500) {
+    const values = rows.slice(i, i + 500).map((row) => sql`(${join(columns.map((c) => row[c] ?? null))})`)
+    await tx.$executeRaw`INSERT INTO ${raw(`"${table}"`)} (${names}) VALUES ${join(values)}`
+  }
+}
+
 async function writeBatch(tx: Tx, batch: BatchContext) {
-  if (batch.agentEvents.length) await tx.agentEvent.createMany({ data: batch.agentEvents })
-  if (batch.accessEvents.length) await tx.accessEvent.createMany({ data: batch.accessEvents })
+  const receivedAt = new Date()
+  await insertRows(
+    tx,
+    'AgentEvent',
+    ['id', 'agentId', 'seq', 'type', 'at', 'machine', 'body', 'receivedAt'],
+    batch.agentEvents.map((e) => ({ ...e, body: JSON.stringify(e.body), receivedAt })),
+  )
+  await insertRows(
+    tx,
+    'AccessEvent',
+    ['id', 'spaceId', 'machineId', 'membershipId', 'badgeUid', 'decision', 'reason', 'at', 'agentId', 'eventId'],
+    batch.accessEvents,
+  )
   for (const [key, at] of batch.badgesSeen) {
     const [spaceId, uid] = key.split('|') as [string, string]
     await tx.badge.updateMany({
@@ -271,7 +297,8 @@ async function memberOf(tx: Tx, spaceId: string, body: Record<string, unknown>) 
     const m = await tx.membership.findFirst({ where: { id: memberId, spaceId }, include: { person: true } })
     if (m) return m
   }
-  const uid = str(body.badgeUid)
+  // Stored and recorded in upper case, whatever case the reader sent.
+  const uid = str(body.badgeUid)?.toUpperCase()
   if (!uid) return null
   const badge = await tx.badge.findUnique({
     where: { spaceId_uid: { spaceId, uid } },
@@ -301,6 +328,7 @@ async function project(
       const decision = event.type === 'access.granted' ? 'granted' : 'denied'
       const reason = str(body.reason) ?? (decision === 'granted' ? 'granted' : 'denied')
       batch.accessEvents.push({
+        id: randomUUID(),
         spaceId,
         machineId: machine?.id ?? null,
         membershipId: member?.id ?? null,

@@ -44,4 +44,35 @@ describe('ingestBatch', () => {
     ])
     expect(await db.agentEvent.count({ where: { agentId: { in: [a.id, b.id, c.id] } } })).toBe(7)
   })
+
+  it('stores what Prisma reads back as it was sent: times, machine, body, the decision and its member', async () => {
+    const db = database.db
+    const agent = await db.agent.findUniqueOrThrow({ where: { slug: 'demo-pi' } })
+    const bob = await db.badge.findFirstOrThrow({ where: { uid: '0B0056CD78' }, include: { membership: true } })
+    const at = new Date(Date.UTC(2026, 10, 30, 10, 15, 30, 250))
+    const event = {
+      id: 'typed:1',
+      seq: agent.ackedSeq + 1,
+      type: 'access.denied',
+      at: at.toISOString(),
+      machine: 'cnc-1',
+      body: { badgeUid: '0b0056cd78', reason: 'training_required', training: 'cnc', nested: { n: 1.5, ok: true } },
+    }
+    await ingestBatch(db, [{ agent, events: [event] }])
+    const stored = await db.agentEvent.findUniqueOrThrow({ where: { id: 'typed:1' } })
+    expect(stored).toMatchObject({ seq: event.seq, type: 'access.denied', at, machine: 'cnc-1', body: event.body })
+    expect(Math.abs(stored.receivedAt.getTime() - Date.now())).toBeLessThan(60_000)
+    const access = await db.accessEvent.findUniqueOrThrow({ where: { eventId: 'typed:1' }, include: { machine: true } })
+    expect(access).toMatchObject({
+      at,
+      decision: 'denied',
+      reason: 'training_required',
+      badgeUid: '0B0056CD78',
+      membershipId: bob.membershipId,
+      agentId: agent.id,
+    })
+    expect(access.machine?.slug).toBe('cnc-1')
+    // Ranges on the stored times select it, as the usage log's filters do.
+    expect(await db.accessEvent.count({ where: { at: { gte: at, lt: new Date(at.getTime() + 1) } } })).toBe(1)
+  })
 })
