@@ -93,7 +93,9 @@ export class AgentLink {
       try {
         if (first.leaf === 'status') {
           this.inbox.shift()
-          await this.onStatus(first.slug, first.data)
+          // A status is the agent's whole state: a newer one already queued replaces it.
+          if (!this.inbox.some((m) => m.leaf === 'status' && m.slug === first.slug))
+            await this.onStatus(first.slug, first.data)
           continue
         }
         let n = 0
@@ -191,24 +193,26 @@ export class AgentLink {
         pendingEvents: status.pending ?? agent.pendingEvents,
       },
     })
-    const machines = status.online
+    // One read of the agent's machines, then writes only where the state or the power
+    // changed: an agent reports every machine on each change of one of them.
+    const stored = await this.db.machine.findMany({
+      where: { agentId: agent.id },
+      select: { id: true, slug: true, liveState: true, liveWatts: true },
+    })
+    const reported = status.online
       ? (status.machines ?? [])
-      : (await this.db.machine.findMany({ where: { agentId: agent.id } })).map((m) => ({
-          machine: m.slug,
-          state: 'offline' as const,
-          watts: null,
-        }))
-    for (const m of machines) {
-      const { count } = await this.db.machine.updateMany({
-        where: { spaceId: agent.spaceId, slug: m.machine, agentId: agent.id, NOT: { liveState: m.state } },
-        data: { liveState: m.state, liveSince: now },
+      : stored.map((m) => ({ machine: m.slug, state: 'offline' as const, watts: null }))
+    for (const m of reported) {
+      const machine = stored.find((s) => s.slug === m.machine)
+      if (!machine) continue
+      const stateChanged = machine.liveState !== m.state
+      const watts = m.watts === undefined ? machine.liveWatts : m.watts
+      if (!stateChanged && watts === machine.liveWatts) continue
+      await this.db.machine.update({
+        where: { id: machine.id },
+        data: { liveWatts: watts, ...(stateChanged ? { liveState: m.state, liveSince: now } : {}) },
       })
-      if (m.watts !== undefined)
-        await this.db.machine.updateMany({
-          where: { spaceId: agent.spaceId, slug: m.machine, agentId: agent.id },
-          data: { liveWatts: m.watts },
-        })
-      if (count)
+      if (stateChanged)
         this.live.emit(agent.spaceId, 'machine.state', {
           machine: m.machine,
           state: m.state,

@@ -157,6 +157,36 @@ describe('presence', () => {
     expect(machines.every((m) => m.liveState === 'offline')).toBe(true)
     await agent.publishAsync(`fablab/v1/agents/${slug}/status`, '', { qos: 1, retain: true })
   })
+  it('handles a burst of statuses by the newest; power alone changes the watts, not the state or its time', async () => {
+    const db = server.database.db
+    const status = (body: object) =>
+      agent.publishAsync(`fablab/v1/agents/${slug}/status`, JSON.stringify(body), { qos: 1, retain: true })
+    const machines = (watts: number) => [{ machine: 'cnc-1', state: 'idle', watts }]
+    await status({ online: true, rightsVersion: 100, pending: 0, machines: machines(0) })
+    await staffLive.next('agent.status', (s) => s.agent === slug && s.rightsVersion === 100)
+    const before = await db.machine.findFirstOrThrow({ where: { slug: 'cnc-1', agent: { slug } } })
+    expect(before).toMatchObject({ liveState: 'idle', liveWatts: 0 })
+    const seen = staffLive.received.length
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        status({ online: true, rightsVersion: 101 + i, pending: i + 1, machines: machines(i + 1) }),
+      ),
+    )
+    await staffLive.next('agent.status', (s) => s.agent === slug && s.rightsVersion === 130)
+    const handled = staffLive.received
+      .slice(seen)
+      .filter((r) => r.event === 'agent.status' && (r.payload as { agent: string }).agent === slug)
+    // Each status is the agent's whole state: one queued behind a newer one is skipped.
+    expect(handled.length).toBeLessThan(30)
+    expect(await db.agent.findUniqueOrThrow({ where: { slug } })).toMatchObject({
+      heldRightsVersion: 130,
+      pendingEvents: 30,
+    })
+    const after = await db.machine.findFirstOrThrow({ where: { id: before.id } })
+    expect(after).toMatchObject({ liveState: 'idle', liveWatts: 30, liveSince: before.liveSince })
+    expect(staffLive.received.slice(seen).some((r) => r.event === 'machine.state')).toBe(false)
+    await agent.publishAsync(`fablab/v1/agents/${slug}/status`, '', { qos: 1, retain: true })
+  })
 })
 
 describe('staff commands', () => {
