@@ -96,7 +96,7 @@ export class MachineController extends EventEmitter<ControllerEvents> {
     if (saved) {
       // The agent was down: the session ended when it was last known to run.
       this.session = saved
-      await this.finish('restart', Math.min(now, saved.aliveAt))
+      this.finish('restart', Math.min(now, saved.aliveAt))
     }
     await this.switchRelay(false)
     this.emit('state', this.state)
@@ -107,9 +107,11 @@ export class MachineController extends EventEmitter<ControllerEvents> {
     const index = this.rights()
     const running = this.session
     if (running && running.badgeUid === badgeUid) {
-      this.record('access.granted', { badgeUid, memberId: running.memberId, reason: 'session_end' })
       this.reader.feedback('off')
-      await this.end('same_badge')
+      // The tap and the end of the session it closes: one durable write, like a start.
+      await this.end('same_badge', () =>
+        this.record('access.granted', { badgeUid, memberId: running.memberId, reason: 'session_end' }),
+      )
       return
     }
     const decision: Decision = index
@@ -210,42 +212,52 @@ export class MachineController extends EventEmitter<ControllerEvents> {
       await this.switchRelay(true)
     } catch (error) {
       this.record('device.fault', { device: 'relay', ok: false, reason: (error as Error).message })
-      await this.finish('fault', this.now())
+      this.finish('fault', this.now())
       return
     }
     this.emit('state', this.state)
   }
 
-  /** Ends the session now, or once idle for a when-idle machine drawing power. */
-  private async end(cause: EndCause) {
+  /**
+   * Ends the session now, or once idle for a when-idle machine drawing power. `recordTap`
+   * records the tap that asked for it, in the same write as the session's end.
+   */
+  private async end(cause: EndCause, recordTap?: () => void) {
     if (!this.session) return
     const threshold = this.idleThreshold()
     const drawing =
       this.policy()?.cutPolicy === 'when_idle' && threshold !== null && (this.relay.watts ?? 0) > threshold
     if (drawing && cause !== 'fault') {
+      recordTap?.()
       this.pendingCut = cause
       return
     }
-    await this.finish(cause, this.now())
+    this.store.atomically(() => {
+      recordTap?.()
+      this.finish(cause, this.now())
+    })
     await this.switchRelay(false).catch((error: Error) =>
       this.record('device.fault', { device: 'relay', ok: false, reason: error.message }),
     )
     this.emit('state', this.state)
   }
 
-  private async finish(cause: EndCause, at: number) {
+  /** Records the session's end and forgets it, in one durable write (one fsync on the tap's path). */
+  private finish(cause: EndCause, at: number) {
     const s = this.session
     if (!s) return
     this.accountBusy(at)
-    this.record('session.ended', {
-      sessionId: s.sessionId,
-      badgeUid: s.badgeUid,
-      memberId: s.memberId,
-      endCause: cause,
-      durationSeconds: Math.max(0, Math.round((at - s.startedAt) / 1000)),
-      busySeconds: this.relay.watts === null ? null : Math.round(s.busyMs / 1000),
+    this.store.atomically(() => {
+      this.record('session.ended', {
+        sessionId: s.sessionId,
+        badgeUid: s.badgeUid,
+        memberId: s.memberId,
+        endCause: cause,
+        durationSeconds: Math.max(0, Math.round((at - s.startedAt) / 1000)),
+        busySeconds: this.relay.watts === null ? null : Math.round(s.busyMs / 1000),
+      })
+      this.store.clearSession(this.machine)
     })
-    this.store.clearSession(this.machine)
     this.session = null
     this.pendingCut = null
   }

@@ -84,14 +84,26 @@ export class AgentStore {
     }
     this.sql.insert.run(event.seq, event.id, event.type, event.at, machine ?? null, JSON.stringify(body))
     this.nextSeq++
+    this.countWrite()
     return event
+  }
+
+  /**
+   * Commits synced to disk so far. Each one blocks the agent's event loop (taps included)
+   * for an fsync: a tap's path takes one.
+   */
+  syncedWrites = 0
+  private countWrite() {
+    if (!this.db.inTransaction) this.syncedWrites++
   }
 
   /** Runs fn in one transaction: what it records is committed (and synced) once, all or nothing. */
   atomically<T>(fn: () => T): T {
     const before = this.nextSeq
     try {
-      return this.db.transaction(fn)()
+      const result = this.db.transaction(fn)()
+      this.countWrite()
+      return result
     } catch (error) {
       this.nextSeq = before // the rolled-back events never existed
       throw error
@@ -146,10 +158,12 @@ export class AgentStore {
 
   saveSession(session: StoredSession) {
     this.sql.saveSession.run(session.machine, JSON.stringify(session))
+    this.countWrite()
   }
 
   clearSession(machine: string) {
     this.sql.clearSession.run(machine)
+    this.countWrite()
   }
 
   session(machine: string): StoredSession | null {

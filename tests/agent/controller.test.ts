@@ -137,6 +137,24 @@ describe('machine controller', () => {
     expect(store.pending(10).at(-1)!.body).toMatchObject({ durationSeconds: 42 * 60, memberId: 'alice' })
   })
 
+  it('takes one synced write on the path of each tap, switching on and switching off', async () => {
+    const { c, relay } = controller()
+    await c.restore()
+    const before = store.syncedWrites
+    await c.tap('0A0012AB34')
+    expect(store.syncedWrites - before).toBe(1) // the decision, the session's start and the session kept
+    await c.tap('0A0012AB34')
+    expect(store.syncedWrites - before).toBe(2) // the tap, the session's end and its removal
+    expect(relay.commands).toEqual([false, true, false])
+    expect(events()).toEqual([
+      'access.granted:walk_in',
+      'session.started',
+      'access.granted:session_end',
+      'session.ended:same_badge',
+    ])
+    expect(store.session('laser-1')).toBeNull()
+  })
+
   it('refuses an untrained member: no power, a denial with its reason, red feedback', async () => {
     const { c, reader, relay } = controller()
     await c.restore()
