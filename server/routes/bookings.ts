@@ -56,10 +56,7 @@ const withParts = (
 const Conflict = { 409: Type.Ref('ErrorBody'), 422: Type.Ref('ErrorBody') }
 
 async function machineBySlug(db: Db, spaceId: string, slug: string) {
-  const machine = await db.machine.findUnique({
-    where: { spaceId_slug: { spaceId, slug } },
-    include: { trainings: { include: { training: true } } },
-  })
+  const machine = await db.machine.findUnique({ where: { spaceId_slug: { spaceId, slug } } })
   if (!machine) throw notFound(`machine "${slug}"`)
   return machine
 }
@@ -212,13 +209,13 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const booking = await ownBooking(db, ctx, request.params.id)
       const draft = {
         space: ctx.space,
-        machine: await machineBySlug(db, ctx.space.id, booking.machine.slug),
+        machine: booking.machine,
         member: booking.member,
         start: request.body.start ? new Date(request.body.start) : booking.start,
         end: request.body.end ? new Date(request.body.end) : booking.end,
         byStaff: ctx.isStaff,
         now: new Date(),
-        bookingId: booking.id,
+        moving: booking,
       }
       await checkBookingRules(db, draft)
       request.rightsScope = { agentIds: draft.machine.agentId ? [draft.machine.agentId] : [] }

@@ -2,6 +2,7 @@
 // check runs inside a transaction that first bumps the machine's bookingLock: on
 // PostgreSQL that row lock queues concurrent bookings of one machine, on SQLite the write
 // takes the database's single writer lock, so two overlapping requests can never both pass.
+import { randomUUID } from 'node:crypto'
 import type { Db } from '../db/client.js'
 import type { Booking, Machine, Membership, Space } from '../db/generated/sqlite/client.js'
 import { Prisma } from '../db/generated/sqlite/client.js'
@@ -16,7 +17,7 @@ export const activeStatuses = ['confirmed', 'checked_in']
 
 export interface BookingDraft {
   space: Space
-  machine: Machine & { trainings: { training: { id: string; slug: string } }[] }
+  machine: Machine
   member: Membership
   start: Date
   end: Date
@@ -24,7 +25,7 @@ export interface BookingDraft {
   byStaff: boolean
   now: Date
   /** The booking being moved, which does not conflict with itself. */
-  bookingId?: string
+  moving?: Booking
 }
 
 export async function checkBookingRules(db: Db, d: BookingDraft): Promise<void> {
@@ -65,15 +66,8 @@ export async function checkBookingRules(db: Db, d: BookingDraft): Promise<void> 
   if (hours && !withinOpeningHours(start, end, hours, space.timeZone)) {
     throw new AppError(422, 'OUTSIDE_OPENING_HOURS', undefined, { openingHours: hours, timeZone: space.timeZone })
   }
-  if (!d.byStaff && machine.trainings.length) {
-    const grants = await db.trainingGrant.findMany({
-      where: { membershipId: member.id, trainingId: { in: machine.trainings.map((t) => t.training.id) } },
-    })
-    // A training must still be valid when the slot ends, not just today.
-    const valid = new Set(
-      grants.filter((g) => !g.expiresAt || g.expiresAt.getTime() >= end.getTime()).map((g) => g.trainingId),
-    )
-    const missing = machine.trainings.filter((t) => !valid.has(t.training.id)).map((t) => t.training.slug)
+  if (!d.byStaff) {
+    const missing = await missingTrainings(db, machine.id, member.id, end)
     if (missing.length) {
       throw new AppError(403, 'TRAINING_REQUIRED', `${machine.name} requires the training ${missing.join(', ')}`, {
         missing,
@@ -82,51 +76,93 @@ export async function checkBookingRules(db: Db, d: BookingDraft): Promise<void> 
   }
 }
 
-/** Creates or moves a booking atomically; throws BOOKING_CONFLICT on overlap. */
+/**
+ * The trainings the machine requires that the member will not hold until the slot ends
+ * (a training must still be valid when the slot ends, not just today): one query.
+ */
+async function missingTrainings(db: Db, machineId: string, membershipId: string, end: Date): Promise<string[]> {
+  const rows = await db.$queryRaw<{ slug: string; grantId: string | null; expiresAt: Date | string | null }[]>`
+    SELECT t."slug", g."id" AS "grantId", g."expiresAt"
+    FROM "MachineTraining" mt
+    JOIN "Training" t ON t."id" = mt."trainingId"
+    LEFT JOIN "TrainingGrant" g ON g."trainingId" = mt."trainingId" AND g."membershipId" = ${membershipId}
+    WHERE mt."machineId" = ${machineId}
+    ORDER BY t."slug"`
+  const valid = (r: (typeof rows)[number]) =>
+    r.grantId !== null && (r.expiresAt === null || new Date(r.expiresAt).getTime() >= end.getTime())
+  return rows.filter((r) => !valid(r)).map((r) => r.slug)
+}
+
+/**
+ * Creates or moves a booking atomically; throws BOOKING_CONFLICT on overlap. One transaction
+ * of two statements: the bump of the machine's bookingLock (on PostgreSQL a row lock that
+ * queues concurrent bookings of the machine, on SQLite the database's single writer lock),
+ * then the write, made only where no active booking overlaps. The second statement starts
+ * once the lock is held, so it sees every booking committed before (PostgreSQL takes a
+ * snapshot per statement): two overlapping requests can never both pass.
+ */
 export async function saveBooking(
   db: Db,
   d: BookingDraft,
   data: { createdById?: string; note?: string },
 ): Promise<Booking> {
-  return db.$transaction(
-    async (tx) => {
-      await tx.machine.update({ where: { id: d.machine.id }, data: { bookingLock: { increment: 1 } } })
-      const clash = await tx.booking.findFirst({
-        where: {
-          machineId: d.machine.id,
-          status: { in: activeStatuses },
-          start: { lt: d.end },
-          end: { gt: d.start },
-          ...(d.bookingId ? { id: { not: d.bookingId } } : {}),
-        },
-      })
-      if (clash) {
-        throw new AppError(
-          409,
-          'BOOKING_CONFLICT',
-          `${d.machine.name} is already booked from ${clash.start.toISOString()} to ${clash.end.toISOString()}`,
-          {
-            conflict: { start: clash.start.toISOString(), end: clash.end.toISOString() },
-          },
-        )
-      }
-      if (d.bookingId) {
-        return tx.booking.update({ where: { id: d.bookingId }, data: { start: d.start, end: d.end, note: data.note } })
-      }
-      return tx.booking.create({
-        data: {
-          spaceId: d.space.id,
-          machineId: d.machine.id,
-          membershipId: d.member.id,
-          start: d.start,
-          end: d.end,
-          createdById: data.createdById,
-          note: data.note,
-        },
-      })
+  const { sql, join, empty } = Prisma
+  const now = new Date()
+  const free = sql`NOT EXISTS (SELECT 1 FROM "Booking" o
+    WHERE o."machineId" = ${d.machine.id} AND o."status" IN (${join(activeStatuses)})
+    AND o."start" < ${d.end} AND o."end" > ${d.start}
+    ${d.moving ? sql`AND o."id" <> ${d.moving.id}` : empty})`
+  let saved: Booking
+  let write: Prisma.PrismaPromise<number>
+  if (d.moving) {
+    const note = data.note === undefined ? d.moving.note : data.note
+    saved = { ...d.moving, start: d.start, end: d.end, note, updatedAt: now }
+    write = db.$executeRaw`UPDATE "Booking" SET "start" = ${d.start}, "end" = ${d.end}, "note" = ${note},
+      "updatedAt" = ${now} WHERE "id" = ${d.moving.id} AND ${free}`
+  } else {
+    saved = {
+      id: randomUUID(),
+      spaceId: d.space.id,
+      machineId: d.machine.id,
+      membershipId: d.member.id,
+      start: d.start,
+      end: d.end,
+      status: 'confirmed',
+      note: data.note ?? null,
+      createdById: data.createdById ?? null,
+      createdAt: now,
+      updatedAt: now,
+      noShowFeeCents: null,
+      invoiceId: null,
+    }
+    const b = saved
+    write = db.$executeRaw`INSERT INTO "Booking" ("id", "spaceId", "machineId", "membershipId", "start", "end",
+      "status", "note", "createdById", "createdAt", "updatedAt")
+      SELECT ${b.id}, ${b.spaceId}, ${b.machineId}, ${b.membershipId}, ${b.start}, ${b.end},
+      ${b.status}, ${b.note}, ${b.createdById}, ${b.createdAt}, ${b.updatedAt} WHERE ${free}`
+  }
+  const [, written] = await db.$transaction([
+    db.$executeRaw`UPDATE "Machine" SET "bookingLock" = "bookingLock" + 1 WHERE "id" = ${d.machine.id}`,
+    write,
+  ])
+  if (written === 1) return saved
+  // The slot was taken: say by what, as far as it is still there.
+  const clash = await db.booking.findFirst({
+    where: {
+      machineId: d.machine.id,
+      status: { in: activeStatuses },
+      start: { lt: d.end },
+      end: { gt: d.start },
+      ...(d.moving ? { id: { not: d.moving.id } } : {}),
     },
-    // Many requests may queue on one machine: wait for the lock rather than fail.
-    { maxWait: 15_000, timeout: 15_000 },
+  })
+  throw new AppError(
+    409,
+    'BOOKING_CONFLICT',
+    clash
+      ? `${d.machine.name} is already booked from ${clash.start.toISOString()} to ${clash.end.toISOString()}`
+      : `${d.machine.name} was just booked for this slot`,
+    clash ? { conflict: { start: clash.start.toISOString(), end: clash.end.toISOString() } } : undefined,
   )
 }
 

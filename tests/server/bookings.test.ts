@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hashSecret } from '../../server/lib/secrets.js'
 import { localDayStart } from '../../server/lib/time.js'
 import { startTestServer, type TestClient, type TestServer } from '../helpers/server.js'
 
@@ -47,6 +48,32 @@ describe('bookings', () => {
     expect(res.statusCode).toBe(403)
     expect(res.json()).toMatchObject({ code: 'TRAINING_REQUIRED', details: { missing: ['laser'] } })
     expect(res.json().message).toContain('laser')
+  })
+
+  it('needs the training valid until the slot ends, not just today', async () => {
+    const db = server.database.db
+    const carol = await db.person.create({ data: { email: 'carol@demo.fablab', name: 'Carol Roux' } })
+    const demo = await db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
+    const member = await db.membership.create({ data: { spaceId: demo.id, personId: carol.id } })
+    const laser = await db.training.findFirstOrThrow({ where: { spaceId: demo.id, slug: 'laser' } })
+    const grant = await db.trainingGrant.create({
+      data: { spaceId: demo.id, membershipId: member.id, trainingId: laser.id, expiresAt: new Date(paris(3, 10, 30)) },
+    })
+    const token = 'carol-test-token'
+    await db.apiToken.create({ data: { personId: carol.id, name: 'test', tokenHash: hashSecret(token) } })
+    const book = (start: string, end: string) =>
+      server.app.inject({
+        method: 'POST',
+        url,
+        headers: { authorization: `Bearer ${token}` },
+        payload: { machine: 'laser-1', start, end },
+      })
+    const lapsing = await book(paris(3, 10), paris(3, 11))
+    expect(lapsing.statusCode).toBe(403)
+    expect(lapsing.json()).toMatchObject({ code: 'TRAINING_REQUIRED', details: { missing: ['laser'] } })
+    expect((await book(paris(3, 9), paris(3, 10))).statusCode).toBe(201)
+    await db.trainingGrant.update({ where: { id: grant.id }, data: { expiresAt: null } })
+    expect((await book(paris(3, 10), paris(3, 11))).statusCode).toBe(201)
   })
 
   it('staff may book laser-1 for bob; bob may not book for alice', async () => {
