@@ -1,7 +1,8 @@
 // Who is calling: a browser session (httpOnly cookie + CSRF header on writes), or an API
 // token (Authorization: Bearer, no CSRF). Agents have their own credentials (agents route).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Db } from '../db/client.js'
+import { type Db, hotRows } from '../db/client.js'
+import { Prisma } from '../db/generated/sqlite/client.js'
 import { AppError } from '../lib/errors.js'
 import { hashSecret, newSecret } from '../lib/secrets.js'
 
@@ -23,24 +24,17 @@ declare module 'fastify' {
 
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS'])
 
-/** A date column read by raw SQL: a Date on PostgreSQL, text on SQLite. */
-const dateOf = (value: Date | string | null) => (value === null ? null : new Date(value))
-
-/**
- * The caller behind an API token, or null. Every API request asks: one raw query with its
- * join (Prisma's include would be two, and its query engine costs more than the SQL here).
- */
+/** The caller behind an API token, or null. Every API request asks: one hot read with its join. */
 export async function callerFromToken(db: Db, token: string): Promise<Caller | null> {
-  const [row] = await db.$queryRaw<
-    { id: string; personId: string; lastUsedAt: Date | string | null; email: string; name: string }[]
-  >`
-    SELECT t."id", t."personId", t."lastUsedAt", p."email", p."name"
+  const [row] = await hotRows<{ id: string; personId: string; lastUsedAt: Date | null; email: string; name: string }>(
+    db,
+    Prisma.sql`SELECT t."id", t."personId", t."lastUsedAt", p."email", p."name"
     FROM "ApiToken" t JOIN "Person" p ON p."id" = t."personId"
-    WHERE t."tokenHash" = ${hashSecret(token)}`
+    WHERE t."tokenHash" = ${hashSecret(token)}`,
+  )
   if (!row) return null
   // "Last used" to the minute: a write on every request would serialise all reads behind it.
-  const lastUsedAt = dateOf(row.lastUsedAt)
-  if (!lastUsedAt || Date.now() - lastUsedAt.getTime() > 60_000)
+  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000)
     void db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => {})
   return { personId: row.personId, email: row.email, name: row.name, via: 'token' }
 }
@@ -54,13 +48,20 @@ export async function callerFromSessionCookie(
   if (!signedValue) return null
   const unsigned = unsign(signedValue)
   if (!unsigned.valid || !unsigned.value) return null
-  const [session] = await db.$queryRaw<
-    { id: string; personId: string; csrfToken: string; expiresAt: Date | string; email: string; name: string }[]
-  >`
-    SELECT s."id", s."personId", s."csrfToken", s."expiresAt", p."email", p."name"
+  const [session] = await hotRows<{
+    id: string
+    personId: string
+    csrfToken: string
+    expiresAt: Date
+    email: string
+    name: string
+  }>(
+    db,
+    Prisma.sql`SELECT s."id", s."personId", s."csrfToken", s."expiresAt", p."email", p."name"
     FROM "AuthSession" s JOIN "Person" p ON p."id" = s."personId"
-    WHERE s."id" = ${hashSecret(unsigned.value)}`
-  if (!session || dateOf(session.expiresAt)!.getTime() <= Date.now()) return null
+    WHERE s."id" = ${hashSecret(unsigned.value)}`,
+  )
+  if (!session || session.expiresAt.getTime() <= Date.now()) return null
   return {
     personId: session.personId,
     email: session.email,

@@ -8,7 +8,8 @@
 import { createHash } from 'node:crypto'
 import { promisify } from 'node:util'
 import { constants, gzip } from 'node:zlib'
-import type { Db } from '../db/client.js'
+import { type Db, hotRows } from '../db/client.js'
+import { Prisma } from '../db/generated/sqlite/client.js'
 
 const gzipAsync = promisify(gzip)
 
@@ -98,8 +99,10 @@ export class PlanningCache {
  * A counter only grows, so any change gives a new version; a machine added or removed too.
  */
 export async function planningVersion(db: Db, spaceId: string): Promise<string> {
-  const machines = await db.$queryRaw<{ id: string; bookingLock: number | bigint }[]>`
-    SELECT "id", "bookingLock" FROM "Machine" WHERE "spaceId" = ${spaceId} ORDER BY "id"`
+  const machines = await hotRows<{ id: string; bookingLock: number | bigint }>(
+    db,
+    Prisma.sql`SELECT "id", "bookingLock" FROM "Machine" WHERE "spaceId" = ${spaceId} ORDER BY "id"`,
+  )
   const hash = createHash('sha1')
   for (const m of machines) hash.update(`${m.id}:${m.bookingLock};`)
   return hash.digest('base64url').slice(0, 16)

@@ -1,7 +1,9 @@
-// The space and membership every space request reads (one raw query) are the rows Prisma
-// reads, with the same types: booleans, numbers, dates, JSON settings, nulls.
+// The space and membership every space request reads (one hot read: on SQLite straight
+// from the connection) are the rows Prisma reads, with the same types: booleans, numbers,
+// dates (ISO text or SQL's own CURRENT_TIMESTAMP format), JSON settings, nulls.
 import type { FastifyRequest } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sqliteStatementCounts } from '../../server/db/client.js'
 import { spaceContext } from '../../server/services/space-access.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 
@@ -14,17 +16,23 @@ afterAll(() => database.drop())
 describe('space context', () => {
   it('reads the space and the membership as Prisma does', async () => {
     const db = database.db
-    const space = await db.space.update({
+    await db.space.update({
       where: { slug: 'demo' },
       data: { requireCredit: true, settings: { openingHours: { mon: [['09:00', '18:00']] } }, vatNumber: null },
     })
+    // A date written by the database itself, not by Prisma.
+    await db.$executeRaw`UPDATE "Space" SET "createdAt" = CURRENT_TIMESTAMP WHERE "slug" = 'demo'`
+    const space = await db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
     const person = await db.person.findUniqueOrThrow({ where: { email: 'alice@demo.fablab' } })
     const membership = await db.membership.update({
       where: { spaceId_personId: { spaceId: space.id, personId: person.id } },
       data: { suspended: true, creditCents: 1234, billingName: 'Atelier Martin' },
     })
     const request = { caller: { personId: person.id, email: person.email, name: person.name, via: 'token' } }
+    const direct = sqliteStatementCounts(db)?.direct ?? 0
     const ctx = await spaceContext(db, request as unknown as FastifyRequest, 'demo')
+    // On SQLite the read went to the connection, not through Prisma's engine.
+    if (database.provider === 'sqlite') expect(sqliteStatementCounts(db)!.direct).toBe(direct + 1)
     expect(ctx.space).toStrictEqual(space)
     expect(ctx.membership).toStrictEqual(membership)
     expect(ctx).toMatchObject({ role: 'maker', isStaff: false })
