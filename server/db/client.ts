@@ -1,10 +1,12 @@
 // Opens the database named by DATABASE_URL with the matching Prisma client and driver
 // adapter. The application is written against one client type (the SQLite one): both
 // clients are generated from the same schema, so their APIs are the same.
+import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import type BetterSqlite3 from 'better-sqlite3'
+import pg from 'pg'
 import { type Prisma, PrismaClient } from './generated/sqlite/client.js'
 
 export type Db = PrismaClient
@@ -109,14 +111,49 @@ function converterFor(statement: BetterSqlite3.Statement): HotStatement['convert
   }
 }
 
+/** The pool Prisma's PostgreSQL adapter opened. */
+interface PgConnection {
+  pool: pg.Pool | null
+  direct: number
+}
+const pgConnections = new WeakMap<object, PgConnection>()
+
+/** Hot reads answered by the driver itself (both databases), for tests and operators. */
+export const directReads = (db: Db): number =>
+  sqliteConnections.get(db)?.counts.direct ?? pgConnections.get(db)?.direct ?? 0
+
+/**
+ * PostgreSQL's `timestamp(3)` (no time zone), where Prisma keeps UTC: read as UTC, whatever
+ * the process's time zone. Other types as node-postgres reads them (booleans, numbers, JSON).
+ */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === pg.types.builtins.TIMESTAMP
+      ? (text: string) => new Date(`${text.replace(' ', 'T')}Z`)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+}
+
+/** A hot read on Prisma's own pool, as a named statement the server prepares once per connection. */
+async function pgHotRows<T>(db: Db, connection: PgConnection, query: Prisma.Sql): Promise<T[]> {
+  const pool = connection.pool
+  if (!pool || pool.ending || pool.ended) return db.$queryRaw<T[]>(query)
+  connection.direct++
+  const name = `hot_${createHash('sha1').update(query.text).digest('hex').slice(0, 16)}`
+  const result = await pool.query({ name, text: query.text, values: query.values, types: pgTypes })
+  return result.rows as T[]
+}
+
 /**
  * The reads of every API request (who calls, their membership and space, the planning's
  * version). On SQLite they run on the connection Prisma opened, compiled once (~10 µs),
  * not through Prisma's query engine (~120 µs of CPU each: most of what a cached planning
  * answer cost); values get Prisma's types (booleans, dates, JSON) from the columns'
- * declared types. On PostgreSQL, and before Prisma opened its connection: $queryRaw.
+ * declared types. On PostgreSQL they go to the pool Prisma opened, as named statements
+ * (~50 µs of CPU instead of ~320 µs). Before Prisma opened its connection: $queryRaw.
  */
 export async function hotRows<T>(db: Db, query: Prisma.Sql): Promise<T[]> {
+  const pgConnection = pgConnections.get(db)
+  if (pgConnection) return pgHotRows<T>(db, pgConnection, query)
   const connection = sqliteConnections.get(db)
   if (!connection?.client?.open) return db.$queryRaw<T[]>(query)
   // Kept without bound: hot reads are a handful of fixed SQL texts.
@@ -159,5 +196,15 @@ export async function openDb(url: string): Promise<Db> {
     import('./generated/postgres/client.js'),
     import('@prisma/adapter-pg'),
   ])
-  return new PgClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Db
+  const adapter = new PrismaPg({ connectionString: url })
+  const connection: PgConnection = { pool: null, direct: 0 }
+  const connect = adapter.connect.bind(adapter)
+  adapter.connect = async () => {
+    const opened = await connect()
+    connection.pool = opened.underlyingDriver() as pg.Pool
+    return opened
+  }
+  const db = new PgClient({ adapter }) as unknown as Db
+  pgConnections.set(db, connection)
+  return db
 }

@@ -1,9 +1,9 @@
-// The space and membership every space request reads (one hot read: on SQLite straight
-// from the connection) are the rows Prisma reads, with the same types: booleans, numbers,
+// The space and membership every space request reads (one hot read, straight from the
+// driver: SQLite's connection, PostgreSQL's pool) are the rows Prisma reads, with the same types: booleans, numbers,
 // dates (ISO text or SQL's own CURRENT_TIMESTAMP format), JSON settings, nulls.
 import type { FastifyRequest } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sqliteStatementCounts } from '../../server/db/client.js'
+import { directReads } from '../../server/db/client.js'
 import { spaceContext } from '../../server/services/space-access.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 
@@ -29,10 +29,9 @@ describe('space context', () => {
       data: { suspended: true, creditCents: 1234, billingName: 'Atelier Martin' },
     })
     const request = { caller: { personId: person.id, email: person.email, name: person.name, via: 'token' } }
-    const direct = sqliteStatementCounts(db)?.direct ?? 0
+    const direct = directReads(db)
     const ctx = await spaceContext(db, request as unknown as FastifyRequest, 'demo')
-    // On SQLite the read went to the connection, not through Prisma's engine.
-    if (database.provider === 'sqlite') expect(sqliteStatementCounts(db)!.direct).toBe(direct + 1)
+    expect(directReads(db)).toBe(direct + 1) // the driver answered, not Prisma's engine
     expect(ctx.space).toStrictEqual(space)
     expect(ctx.membership).toStrictEqual(membership)
     expect(ctx).toMatchObject({ role: 'maker', isStaff: false })
