@@ -19,6 +19,15 @@ export function providerOf(url: string): Provider {
   throw new Error(`DATABASE_URL must start with file: (SQLite) or postgresql:// (got "${url.split(':')[0]}:")`)
 }
 
+/**
+ * A write lost to a unique key another writer (an instance, a transaction) got first:
+ * P2002 from Prisma's own writes, P2010 with the driver's kind from raw ones.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string } } } }
+  return e.code === 'P2002' || e.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation'
+}
+
 /** The file path of a SQLite URL (file:./data/fablab.db → ./data/fablab.db). */
 export function sqlitePath(url: string): string {
   return url.slice('file:'.length).split('?')[0] ?? ''

@@ -6,7 +6,7 @@
 
 import { randomUUID } from 'node:crypto'
 import { chargeEndedSession } from '../billing/charges.js'
-import type { Db, Tx } from '../db/client.js'
+import { type Db, isUniqueViolation, type Tx } from '../db/client.js'
 import { type Agent, type Machine, Prisma } from '../db/generated/sqlite/client.js'
 
 export interface AgentEventEnvelope {
@@ -38,9 +38,9 @@ export async function ingestEvent(db: Db, agent: Agent, event: AgentEventEnvelop
   // Replays are common (an agent resends what was not acknowledged yet): see them cheaply,
   // outside any transaction. The check inside the transaction still decides.
   if (await db.agentEvent.findUnique({ where: { id: event.id }, select: { id: true } })) return null
-  return storeOnce(db, agent, event).catch((error: { code?: string }) => {
+  return storeOnce(db, agent, event).catch((error) => {
     // Another server instance stored the same event at the same moment: it is stored once.
-    if (error.code === 'P2002') return null
+    if (isUniqueViolation(error)) return null
     throw error
   })
 }
@@ -60,7 +60,7 @@ export interface IngestedBatch {
  * Stores a burst of events, from one agent or many, in one transaction (a backlog or a
  * thousand agents drain in batches, not one commit per event), skipping those already
  * stored, and advances each agent's acknowledged sequence in the same transaction. If
- * another server instance stored some of them meanwhile, falls back to one by one, so each
+ * another server instance stored some of them meanwhile (a unique key), falls back to one by one, so each
  * is still stored exactly once.
  */
 export async function ingestBatch(db: Db, groups: AgentEvents[]): Promise<IngestedBatch> {
@@ -96,7 +96,7 @@ export async function ingestBatch(db: Db, groups: AgentEvents[]): Promise<Ingest
       { maxWait: 15_000, timeout: 30_000 },
     )
   } catch (error) {
-    if ((error as { code?: string }).code !== 'P2002') throw error
+    if (!isUniqueViolation(error)) throw error
     const batch: IngestedBatch = { results: [], acked: new Map() }
     for (const group of fresh) {
       for (const event of group.events) {

@@ -75,4 +75,20 @@ describe('ingestBatch', () => {
     // Ranges on the stored times select it, as the usage log's filters do.
     expect(await db.accessEvent.count({ where: { at: { gte: at, lt: new Date(at.getTime() + 1) } } })).toBe(1)
   })
+
+  it('stores a burst once when two writers take it at the same moment (another instance)', async () => {
+    const db = database.db
+    const agent = await db.agent.findUniqueOrThrow({ where: { slug: 'demo-pi' } })
+    const from = agent.ackedSeq + 1
+    const events = Array.from({ length: 5 }, (_, i) => ({ ...denial('twice', from + i), id: `twice:${from + i}` }))
+    // Both check which events are new before either stores them: one store loses the race.
+    const [first, second] = await Promise.all([
+      ingestBatch(db, [{ agent: { ...agent }, events }]),
+      ingestBatch(db, [{ agent: { ...agent }, events }]),
+    ])
+    expect(first.results.length + second.results.length).toBe(5)
+    expect(Math.max(first.acked.get(agent.id)!, second.acked.get(agent.id)!)).toBe(from + 4)
+    expect(await db.agentEvent.count({ where: { id: { startsWith: 'twice:' } } })).toBe(5)
+    expect(await db.accessEvent.count({ where: { eventId: { startsWith: 'twice:' } } })).toBe(5)
+  })
 })
