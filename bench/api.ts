@@ -22,16 +22,20 @@ const connections = new http.Agent({ keepAlive: true, maxSockets: 64 })
 function timed(url: string, init: { method?: string; headers: Record<string, string>; body?: string }) {
   const start = performance.now()
   return new Promise<number>((resolve, reject) => {
-    const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers, agent: connections }, (res) => {
-      res.on('data', () => {})
-      res.on('end', () => {
-        if (res.headers['x-cache'] === 'miss') cacheMisses.count++
-        const status = res.statusCode ?? 0
-        if (status >= 400 && status !== 409) reject(new Error(`HTTP ${status} from ${init.method ?? 'GET'} ${url}`))
-        else resolve(performance.now() - start)
-      })
-      res.on('error', reject)
-    })
+    const req = http.request(
+      url,
+      { method: init.method ?? 'GET', headers: init.headers, agent: connections },
+      (res) => {
+        res.on('data', () => {})
+        res.on('end', () => {
+          if (res.headers['x-cache'] === 'miss') cacheMisses.count++
+          const status = res.statusCode ?? 0
+          if (status >= 400 && status !== 409) reject(new Error(`HTTP ${status} from ${init.method ?? 'GET'} ${url}`))
+          else resolve(performance.now() - start)
+        })
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
     req.end(init.body)
   })
