@@ -20,6 +20,8 @@ import { type Figure, options, percentile, progress, ratio, round } from './repo
 import { type BenchBroker, type BenchServer, benchDatabase, clearRetained, runTag, startBenchServer } from './server.js'
 
 const rows = (n: number) => (options.quick ? Math.max(20, Math.round(n / 5)) : n)
+/** Taps (and bare round trips) each p99 is taken from. */
+const TAPS = 1000
 
 /** Bare round trip: a byte written on the reader's far end, echoed by the near ends to the relay's far end. */
 async function bareRoundTrip(reader: PtyPair, relay: PtyPair, count: number): Promise<number[]> {
@@ -260,11 +262,17 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     const cores = keepServerApart([server.pid, ...(broker.pid ? [broker.pid] : [])])
     restoreCores = cores.restore
     const where = cores.apart ? 'server on a core of its own, as on its own machine' : 'server sharing the cores'
-    progress('agent: bare byte round trip over the pseudo-terminals')
-    await agent.stop() // free the serial ports for the baseline, then start again
-    const bare = await bareRoundTrip(reader, relay, rows(1000))
-    agent = new Agent(config, deps)
-    await agent.start() // with the rights it kept on disk
+    // The baseline is taken half before, half after the taps: the machine's quiet and busy
+    // moments weigh on both alike.
+    const bareHalf = async () => {
+      progress('agent: bare byte round trip over the pseudo-terminals')
+      await agent.stop() // free the serial ports for the baseline, then start again
+      const samples = await bareRoundTrip(reader, relay, rows(TAPS / 2))
+      agent = new Agent(config, deps)
+      await agent.start() // with the rights it kept on disk
+      return samples
+    }
+    const bare = await bareHalf()
 
     progress('agent: tap → relay with the server online')
     await tapToRelay(reader, relay, clock, rows(100)) // warm-up (an even number: the machine ends off)
@@ -278,7 +286,8 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
         cores.restore()
       }
     }
-    const online = await tapToRelay(reader, relay, clock, rows(1000))
+    const online = await tapToRelay(reader, relay, clock, rows(TAPS))
+    bare.push(...(await bareHalf()))
     figures.push(tapFigure('tap_to_relay_p99_ms', online, bare, common, where))
 
     progress('agent: revocation → enforcement')
@@ -326,7 +335,7 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     // The agent alone: measured once, with the embedded broker gone with the server.
     if (!broker.url) {
       progress('agent: tap → relay with the server and broker gone')
-      const offline = await tapToRelay(reader, relay, clock, rows(1000))
+      const offline = await tapToRelay(reader, relay, clock, rows(TAPS))
       figures.push(tapFigure('tap_to_relay_offline_p99_ms', offline, bare, { db: null, broker: null }))
     }
     restoreCores()
