@@ -277,9 +277,11 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     progress('agent: tap → relay with the server online')
     await tapToRelay(reader, relay, clock, rows(100)) // warm-up (an even number: the machine ends off)
     if (cores.apart && database.provider === 'postgresql') {
-      // The PostgreSQL backends serving the server's connections are elsewhere too.
+      // PostgreSQL is elsewhere too: the backends serving the server's connections, and its
+      // own processes (WAL writer, checkpointer…), which have no database.
       const backends = await database.db.$queryRaw<{ pid: number }[]>`
-        SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`
+        SELECT pid FROM pg_stat_activity
+        WHERE (datname = current_database() OR datname IS NULL) AND pid <> pg_backend_pid()`
       const restoreBackends = keepServerApart(backends.map((b) => Number(b.pid))).restore
       restoreCores = () => {
         restoreBackends()
