@@ -141,6 +141,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.timers.push(
       setInterval(() => {
         for (const c of this.controllers.values()) void c.tick().then(() => this.flush())
+        this.store.checkpointIfDue()
         // Nothing acknowledged for a while: send again from the oldest.
         if (performance.now() - this.lastAckAt > (this.deps.resendMs ?? 5000)) this.resendUnacknowledged()
       }, tick),

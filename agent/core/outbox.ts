@@ -25,6 +25,9 @@ export interface StoredSession {
   aliveAt: number
 }
 
+/** Commits the WAL may hold before the agent's timer moves it into the database. */
+export const CHECKPOINT_COMMITS = 200
+
 export class AgentStore {
   private db: Database.Database
   /** Prepared once: record() and saveSession() are on the tap's way to the relay. */
@@ -42,6 +45,9 @@ export class AgentStore {
     this.db = new Database(join(dataDir, 'agent.db'))
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = FULL')
+    // SQLite would move the WAL into the database (and fsync it) on whichever commit crosses
+    // 1 000 pages: now and then a tap's. The agent does it between taps (checkpointIfDue).
+    this.db.pragma('wal_autocheckpoint = 0')
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, at TEXT NOT NULL, machine TEXT, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -93,8 +99,23 @@ export class AgentStore {
    * for an fsync: a tap's path takes one.
    */
   syncedWrites = 0
+  /** Commits since the WAL was last moved into the database. */
+  private commitsSinceCheckpoint = 0
   private countWrite() {
-    if (!this.db.inTransaction) this.syncedWrites++
+    if (this.db.inTransaction) return
+    this.syncedWrites++
+    this.commitsSinceCheckpoint++
+  }
+
+  /**
+   * Moves the WAL into the database once it holds CHECKPOINT_COMMITS commits (a few hundred
+   * pages): called from the agent's timer, off any tap's way. Returns whether it did.
+   */
+  checkpointIfDue(): boolean {
+    if (this.commitsSinceCheckpoint < CHECKPOINT_COMMITS) return false
+    this.db.pragma('wal_checkpoint(PASSIVE)')
+    this.commitsSinceCheckpoint = 0
+    return true
   }
 
   /** Runs fn in one transaction: what it records is committed (and synced) once, all or nothing. */
@@ -142,6 +163,7 @@ export class AgentStore {
         this.sql.trim.run(seq)
         this.sql.acked.run(String(seq))
       })()
+      this.commitsSinceCheckpoint++
     } finally {
       this.db.pragma('synchronous = FULL')
     }

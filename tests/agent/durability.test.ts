@@ -1,13 +1,13 @@
 // What the agent recorded survives a kill -9 at any instant; the rights cache survives
 // restarts; a broken agent.yaml is refused with every problem listed.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { configProblems, loadAgentConfig } from '../../agent/core/config.js'
-import { AgentStore } from '../../agent/core/outbox.js'
+import { AgentStore, CHECKPOINT_COMMITS } from '../../agent/core/outbox.js'
 import { RightsCache } from '../../agent/core/rights-cache.js'
 
 const root = join(import.meta.dirname, '../..')
@@ -60,6 +60,25 @@ for (let i = 1; ; i++) {
     expect(events.slice(0, lastConfirmed).map((e) => e.seq)).toEqual(
       Array.from({ length: lastConfirmed }, (_, i) => i + 1),
     )
+  })
+
+  it('moves the WAL into the database only when asked (between taps), never on a tap’s commit', () => {
+    const dir = tempDir()
+    const store = new AgentStore(dir, 'wal-pi')
+    const wal = () => statSync(join(dir, 'agent.db-wal')).size
+    // 1 200 commits of a page or more each: SQLite's own checkpoint (every 1 000 pages)
+    // would have started the WAL over from its beginning, and the file would not grow.
+    for (let i = 0; i < 1200; i++) store.record('access.denied', 'laser-1', { i })
+    expect(wal()).toBeGreaterThan(1200 * 4096)
+    expect(store.checkpointIfDue()).toBe(true)
+    expect(store.checkpointIfDue()).toBe(false) // nothing new since
+    const size = wal()
+    for (let i = 0; i < CHECKPOINT_COMMITS; i++) store.record('access.denied', 'laser-1', { i })
+    expect(wal()).toBe(size) // written again from its beginning, after the checkpoint
+    store.close()
+    const reopened = new AgentStore(dir, 'wal-pi')
+    expect(reopened.count()).toBe(1200 + CHECKPOINT_COMMITS)
+    reopened.close()
   })
 
   it('never reuses a sequence after acknowledged events are dropped', () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Agent } from '../../agent/agent.js'
 import { AgentStore } from '../../agent/core/outbox.js'
 import { buildApp } from '../../server/app.js'
@@ -96,6 +96,7 @@ describe('outages', () => {
   it('server stopped, 200 taps at the agent, server back: every event stored once with its original time', async () => {
     const port = Number(new URL(base).port)
     await stopServer()
+    const checkpoints = vi.spyOn(agent.store, 'checkpointIfDue')
     const times = tapMany(200)
     // The agent went on deciding alone: alice's taps open and close sessions, bob is refused.
     expect(agent.store.count()).toBeGreaterThanOrEqual(200)
@@ -119,6 +120,9 @@ describe('outages', () => {
     expect(sessions.length).toBeGreaterThan(0)
     expect(sessions.every((s) => s.endedAt === null || s.endedAt > s.startedAt)).toBe(true)
     expect(new Set(sessions.map((s) => s.agentSessionId)).size).toBe(sessions.length)
+    // The agent's timer, not a tap's commit, moved the grown WAL into its database.
+    expect(checkpoints.mock.results.some((r) => r.value === true)).toBe(true)
+    checkpoints.mockRestore()
   })
 
   it('a server restarted behind a broker that stayed up gets what it missed at once, not after resendMs', async () => {
