@@ -97,15 +97,19 @@ export class PlanningCache {
 /**
  * The space's planning version: one short query (a space has tens of machines), no lock.
  * A counter only grows, so any change gives a new version; a machine added or removed too.
+ * The database joins the machines' counters into one string (string_agg: PostgreSQL, and
+ * SQLite since 3.44): one row to read instead of one per machine.
  */
 export async function planningVersion(db: Db, spaceId: string): Promise<string> {
-  const machines = await hotRows<{ id: string; bookingLock: number | bigint }>(
+  const [row] = await hotRows<{ counters: string | null }>(
     db,
-    Prisma.sql`SELECT "id", "bookingLock" FROM "Machine" WHERE "spaceId" = ${spaceId} ORDER BY "id"`,
+    Prisma.sql`SELECT string_agg("id" || ':' || "bookingLock", ';' ORDER BY "id") AS "counters"
+      FROM "Machine" WHERE "spaceId" = ${spaceId}`,
   )
-  const hash = createHash('sha1')
-  for (const m of machines) hash.update(`${m.id}:${m.bookingLock};`)
-  return hash.digest('base64url').slice(0, 16)
+  return createHash('sha1')
+    .update(row?.counters ?? '')
+    .digest('base64url')
+    .slice(0, 16)
 }
 
 /** The validator of an answer: the same version, viewer and query give the same body. */
