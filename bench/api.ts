@@ -121,7 +121,6 @@ export async function apiFigures(databaseUrlBase: string | null, dbLabel: string
     'accept-encoding': 'gzip, deflate, br',
   }
   try {
-    const n = options.quick ? 300 : 2000
     const rounds = options.quick ? 2 : 10
     const far = new Date(weekStart.getTime() + 200 * 86_400_000)
     const book = (i: number) => {
@@ -155,9 +154,11 @@ export async function apiFigures(databaseUrlBase: string | null, dbLabel: string
     const pacedMisses = cacheMisses.count
 
     progress(`api (${dbLabel}): saturated, 50 requests always in flight`)
-    const bare = await load(n, 50, bareCall)
+    // Long enough (a few seconds each) that warm-up and the machine's hiccups average out:
+    // 2 000 bare calls took a third of a second and the ratio moved by half between runs.
+    const bare = await load(options.quick ? 3000 : 15_000, 50, bareCall)
     const bookings = await load(options.quick ? 250 : 1000, 50, (i) => book(i + offset))
-    const planning = await load(options.quick ? 100 : 500, 50, plan)
+    const planning = await load(options.quick ? 1000 : 6000, 50, plan)
 
     const p95 = (samples: number[]) => round(percentile(samples, 95))
     const bareP95 = p95(barePaced)
