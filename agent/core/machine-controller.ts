@@ -232,22 +232,23 @@ export class MachineController extends EventEmitter<ControllerEvents> {
       this.pendingCut = cause
       return
     }
-    this.store.atomically(() => {
-      recordTap?.()
-      this.finish(cause, this.now())
-    })
+    this.finish(cause, this.now(), recordTap)
     await this.switchRelay(false).catch((error: Error) =>
       this.record('device.fault', { device: 'relay', ok: false, reason: error.message }),
     )
     this.emit('state', this.state)
   }
 
-  /** Records the session's end and forgets it, in one durable write (one fsync on the tap's path). */
-  private finish(cause: EndCause, at: number) {
+  /**
+   * Records the session's end (after the tap that asked for it, if any) and forgets the
+   * session, in one durable write: one fsync on the tap's path.
+   */
+  private finish(cause: EndCause, at: number, recordTap?: () => void) {
     const s = this.session
     if (!s) return
     this.accountBusy(at)
     this.store.atomically(() => {
+      recordTap?.()
       this.record('session.ended', {
         sessionId: s.sessionId,
         badgeUid: s.badgeUid,
