@@ -124,6 +124,8 @@ function converterFor(statement: BetterSqlite3.Statement): HotStatement['convert
 interface PgConnection {
   pool: pg.Pool | null
   direct: number
+  /** Statement names by SQL text (a handful of fixed texts). */
+  names: Map<string, string>
 }
 const pgConnections = new WeakMap<object, PgConnection>()
 
@@ -147,7 +149,11 @@ async function pgHotRows<T>(db: Db, connection: PgConnection, query: Prisma.Sql)
   const pool = connection.pool
   if (!pool || pool.ending || pool.ended) return db.$queryRaw<T[]>(query)
   connection.direct++
-  const name = `hot_${createHash('sha1').update(query.text).digest('hex').slice(0, 16)}`
+  let name = connection.names.get(query.text)
+  if (!name) {
+    name = `hot_${createHash('sha1').update(query.text).digest('hex').slice(0, 16)}`
+    connection.names.set(query.text, name)
+  }
   const result = await pool.query({ name, text: query.text, values: query.values, types: pgTypes })
   return result.rows as T[]
 }
@@ -206,7 +212,7 @@ export async function openDb(url: string): Promise<Db> {
     import('@prisma/adapter-pg'),
   ])
   const adapter = new PrismaPg({ connectionString: url })
-  const connection: PgConnection = { pool: null, direct: 0 }
+  const connection: PgConnection = { pool: null, direct: 0, names: new Map() }
   const connect = adapter.connect.bind(adapter)
   adapter.connect = async () => {
     const opened = await connect()
