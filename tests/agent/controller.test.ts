@@ -8,6 +8,7 @@ import { MachineController, type MachineOptions } from '../../agent/core/machine
 import { AgentStore } from '../../agent/core/outbox.js'
 import { FakeReader, FakeRelay } from '../../agent/devices/fake.js'
 import { indexRights, type RightsSnapshot } from '../../protocol/rights.js'
+import { laserCutter, maker, testSnapshot } from '../helpers/rights.js'
 
 const T0 = Date.parse('2026-11-23T10:00:00Z')
 const min = 60_000
@@ -16,48 +17,12 @@ let store: AgentStore
 
 function rights(bookings: RightsSnapshot['bookings'] = []) {
   return indexRights({
-    version: 1,
-    hash: 'h',
-    generatedAt: new Date(T0 - min).toISOString(),
-    expiresAt: new Date(T0 + 7 * 86_400_000).toISOString(),
-    space: {
-      slug: 'demo',
-      timeZone: 'Europe/Paris',
-      checkInMinutes: 10,
-      noShowGraceMinutes: 15,
-      requireCredit: false,
-      minCreditCents: 0,
-    },
-    machines: [
-      {
-        slug: 'laser-1',
-        status: 'available',
-        requiredTrainings: ['laser'],
-        walkInAllowed: true,
-        cutPolicy: 'when_idle',
-        idleThresholdWatts: 40,
-        maxSessionMinutes: null,
-      },
-    ],
+    ...testSnapshot({}, T0),
+    expiresAt: new Date(T0 + 7 * 86_400_000).toISOString(), // the tests run days of sessions
+    machines: [laserCutter],
     members: [
-      {
-        id: 'alice',
-        name: 'Alice',
-        role: 'maker',
-        suspended: false,
-        creditCents: 0,
-        trainings: [{ slug: 'laser', expiresAt: null }],
-        badges: ['0A0012AB34'],
-      },
-      {
-        id: 'bob',
-        name: 'Bob',
-        role: 'maker',
-        suspended: false,
-        creditCents: 0,
-        trainings: [],
-        badges: ['0B0056CD78'],
-      },
+      maker('alice', 'Alice', '0A0012AB34', { trainings: [{ slug: 'laser', expiresAt: null }] }),
+      maker('bob', 'Bob', '0B0056CD78'),
     ],
     bookings,
   })

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml'
 import { configProblems, loadAgentConfig } from '../../agent/core/config.js'
 import { AgentStore, CHECKPOINT_COMMITS } from '../../agent/core/outbox.js'
 import { RightsCache } from '../../agent/core/rights-cache.js'
+import { testSnapshot } from '../helpers/rights.js'
 
 const root = join(import.meta.dirname, '../..')
 const dirs: string[] = []
@@ -98,23 +99,7 @@ for (let i = 1; ; i++) {
 })
 
 /** A valid snapshot with no members, machines or bookings. */
-const emptySnapshot = (version: number) => ({
-  version,
-  hash: 'h',
-  generatedAt: new Date().toISOString(),
-  expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-  space: {
-    slug: 'demo',
-    timeZone: 'Europe/Paris',
-    checkInMinutes: 10,
-    noShowGraceMinutes: 15,
-    requireCredit: false,
-    minCreditCents: 0,
-  },
-  machines: [],
-  members: [],
-  bookings: [],
-})
+const emptySnapshot = (version: number) => testSnapshot({ version })
 
 describe('rights cache', () => {
   it('survives a restart, and a damaged file means no rights rather than a crash', async () => {

@@ -2,112 +2,79 @@
 import { describe, expect, it } from 'vitest'
 import { decide, type Tap } from '../../protocol/access-policy.js'
 import { indexRights, type RightsSnapshot } from '../../protocol/rights.js'
+import { laserCutter, maker, testSnapshot } from '../helpers/rights.js'
 
 const T0 = Date.parse('2026-11-23T10:00:00Z')
 const min = 60_000
 
 function snapshot(patch: Partial<RightsSnapshot> = {}): RightsSnapshot {
-  return {
-    version: 1,
-    hash: 'h',
-    generatedAt: new Date(T0 - 3_600_000).toISOString(),
-    expiresAt: new Date(T0 + 86_400_000).toISOString(),
-    space: {
-      slug: 'demo',
-      timeZone: 'Europe/Paris',
-      checkInMinutes: 10,
-      noShowGraceMinutes: 15,
-      requireCredit: false,
-      minCreditCents: 0,
+  return testSnapshot(
+    {
+      machines: [
+        laserCutter,
+        {
+          slug: 'cnc-1',
+          status: 'out_of_service',
+          requiredTrainings: [],
+          walkInAllowed: true,
+          cutPolicy: 'immediate',
+          idleThresholdWatts: null,
+          maxSessionMinutes: null,
+        },
+        {
+          slug: 'printer-1',
+          status: 'available',
+          requiredTrainings: [],
+          walkInAllowed: false,
+          cutPolicy: 'when_idle',
+          idleThresholdWatts: 15,
+          maxSessionMinutes: null,
+        },
+      ],
+      members: [
+        {
+          id: 'staff',
+          name: 'Sam',
+          role: 'staff',
+          suspended: false,
+          creditCents: 0,
+          trainings: [],
+          badges: ['0F00AA0001'],
+        },
+        maker('alice', 'Alice', '0A0012AB34', { creditCents: 500, trainings: [{ slug: 'laser', expiresAt: null }] }),
+        maker('bob', 'Bob', '0B0056CD78'),
+        {
+          id: 'carla',
+          name: 'Carla',
+          role: 'maker',
+          suspended: false,
+          creditCents: 0,
+          trainings: [{ slug: 'laser', expiresAt: new Date(T0 - min).toISOString() }],
+          badges: ['0C0000000C'],
+        },
+        {
+          id: 'dan',
+          name: 'Dan',
+          role: 'maker',
+          suspended: true,
+          creditCents: 0,
+          trainings: [{ slug: 'laser', expiresAt: null }],
+          badges: ['0D0000000D'],
+        },
+        {
+          id: 'eve',
+          name: 'Eve',
+          role: 'maker',
+          suspended: false,
+          creditCents: 0,
+          trainings: [{ slug: 'laser', expiresAt: null }],
+          badges: ['0E0000000E'],
+        },
+      ],
+      ...patch,
     },
-    machines: [
-      {
-        slug: 'laser-1',
-        status: 'available',
-        requiredTrainings: ['laser'],
-        walkInAllowed: true,
-        cutPolicy: 'when_idle',
-        idleThresholdWatts: 40,
-        maxSessionMinutes: null,
-      },
-      {
-        slug: 'cnc-1',
-        status: 'out_of_service',
-        requiredTrainings: [],
-        walkInAllowed: true,
-        cutPolicy: 'immediate',
-        idleThresholdWatts: null,
-        maxSessionMinutes: null,
-      },
-      {
-        slug: 'printer-1',
-        status: 'available',
-        requiredTrainings: [],
-        walkInAllowed: false,
-        cutPolicy: 'when_idle',
-        idleThresholdWatts: 15,
-        maxSessionMinutes: null,
-      },
-    ],
-    members: [
-      {
-        id: 'staff',
-        name: 'Sam',
-        role: 'staff',
-        suspended: false,
-        creditCents: 0,
-        trainings: [],
-        badges: ['0F00AA0001'],
-      },
-      {
-        id: 'alice',
-        name: 'Alice',
-        role: 'maker',
-        suspended: false,
-        creditCents: 500,
-        trainings: [{ slug: 'laser', expiresAt: null }],
-        badges: ['0A0012AB34'],
-      },
-      {
-        id: 'bob',
-        name: 'Bob',
-        role: 'maker',
-        suspended: false,
-        creditCents: 0,
-        trainings: [],
-        badges: ['0B0056CD78'],
-      },
-      {
-        id: 'carla',
-        name: 'Carla',
-        role: 'maker',
-        suspended: false,
-        creditCents: 0,
-        trainings: [{ slug: 'laser', expiresAt: new Date(T0 - min).toISOString() }],
-        badges: ['0C0000000C'],
-      },
-      {
-        id: 'dan',
-        name: 'Dan',
-        role: 'maker',
-        suspended: true,
-        creditCents: 0,
-        trainings: [{ slug: 'laser', expiresAt: null }],
-        badges: ['0D0000000D'],
-      },
-      {
-        id: 'eve',
-        name: 'Eve',
-        role: 'maker',
-        suspended: false,
-        creditCents: 0,
-        trainings: [{ slug: 'laser', expiresAt: null }],
-        badges: ['0E0000000E'],
-      },
-    ],
-    bookings: [],
-    ...patch,
-  }
+    T0,
+  )
 }
 const tap = (badgeUid: string, machine = 'laser-1', at = T0, extra: Partial<Tap> = {}): Tap => ({
   badgeUid,
