@@ -7,6 +7,7 @@ import { dirname } from 'node:path'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import type BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
+import { PgChangeFeed } from './change-feed.js'
 import { type Prisma, PrismaClient } from './generated/sqlite/client.js'
 
 export type Db = PrismaClient
@@ -57,6 +58,8 @@ interface SqliteConnection {
   client: BetterSqlite3.Database | null
   compile: (sql: string) => BetterSqlite3.Statement
   hot: Map<string, HotStatement>
+  /** Reads this connection's write count and the file's version (see changeStamp). */
+  stamp: BetterSqlite3.Statement | null
 }
 const sqliteConnections = new WeakMap<object, SqliteConnection>()
 
@@ -74,7 +77,7 @@ export const sqliteStatementCounts = (db: Db): StatementCounts | null => sqliteC
 function reuseStatements(client: BetterSqlite3.Database, connection: SqliteConnection) {
   const compile = client.prepare.bind(client)
   const { counts } = connection
-  Object.assign(connection, { client, compile, hot: new Map() })
+  Object.assign(connection, { client, compile, hot: new Map(), stamp: null })
   const compiled = new Map<string, BetterSqlite3.Statement>()
   const withValues = (statement: BetterSqlite3.Statement, values: unknown[]) => ({
     reader: statement.reader,
@@ -126,6 +129,7 @@ interface PgConnection {
   direct: number
   /** Statement names by SQL text (a handful of fixed texts). */
   names: Map<string, string>
+  changes: PgChangeFeed
 }
 const pgConnections = new WeakMap<object, PgConnection>()
 
@@ -196,6 +200,7 @@ export async function openDb(url: string): Promise<Db> {
         throw new Error('not connected')
       },
       hot: new Map(),
+      stamp: null,
     }
     const connect = adapter.connect.bind(adapter)
     adapter.connect = async () => {
@@ -212,14 +217,73 @@ export async function openDb(url: string): Promise<Db> {
     import('@prisma/adapter-pg'),
   ])
   const adapter = new PrismaPg({ connectionString: url })
-  const connection: PgConnection = { pool: null, direct: 0, names: new Map() }
+  const changes = new PgChangeFeed(url)
+  const connection: PgConnection = { pool: null, direct: 0, names: new Map(), changes }
   const connect = adapter.connect.bind(adapter)
   adapter.connect = async () => {
     const opened = await connect()
     connection.pool = opened.underlyingDriver() as pg.Pool
+    bumpAfterWrites(opened, changes)
+    const startTransaction = opened.startTransaction.bind(opened)
+    opened.startTransaction = async (isolationLevel) => {
+      const transaction = await startTransaction(isolationLevel)
+      bumpAfterWrites(transaction, changes)
+      return transaction
+    }
     return opened
   }
   const db = new PgClient({ adapter }) as unknown as Db
   pgConnections.set(db, connection)
+  const disconnect = db.$disconnect.bind(db)
+  db.$disconnect = async () => {
+    await changes.close()
+    await disconnect()
+  }
   return db
 }
+
+/**
+ * Every statement Prisma sends on PostgreSQL goes through its adapter's performIO (the
+ * transaction's COMMIT too): once one that may write has returned, the change feed is
+ * bumped, so an answer sent after a write never comes from a copy read before it.
+ */
+function bumpAfterWrites(queryable: object, changes: PgChangeFeed) {
+  type PerformIO = (query: { sql: string }) => Promise<unknown>
+  const target = queryable as { performIO: PerformIO }
+  const performIO = target.performIO.bind(queryable)
+  target.performIO = async (query) => {
+    try {
+      return await performIO(query)
+    } finally {
+      if (!/^\s*(SELECT|BEGIN)\b/i.test(query.sql)) changes.bump()
+    }
+  }
+}
+
+/**
+ * A stamp that stays the same as long as nothing in the database changed, or null when
+ * that cannot be told (then nothing may be kept). Copies of rows are kept under it
+ * (server/db/stamped-cache.ts), so the reads of every request cost nothing while the
+ * data stands still.
+ * - SQLite: this connection's count of changed rows (`total_changes()`, its own writes,
+ *   triggers included) and the file's `data_version` (any other connection's commits:
+ *   `npm run db:seed`, a sqlite3 shell). One ~4 µs read; null inside an open transaction,
+ *   whose writes this connection sees before they are committed.
+ * - PostgreSQL: the change feed's epoch (change-feed.ts), in memory.
+ */
+export function changeStamp(db: Db): string | null {
+  const pgConnection = pgConnections.get(db)
+  if (pgConnection) return pgConnection.changes.stamp()
+  const connection = sqliteConnections.get(db)
+  const client = connection?.client
+  if (!connection || !client?.open || client.inTransaction) return null
+  connection.stamp ??= connection
+    .compile('SELECT total_changes() AS "changes", "data_version" AS "version" FROM pragma_data_version')
+    .raw(true)
+    .safeIntegers(false)
+  const [changes, version] = connection.stamp.get() as [number, number]
+  return `${changes}:${version}`
+}
+
+/** The PostgreSQL change feed of this client (null on SQLite), for tests and operators. */
+export const changeFeedOf = (db: Db): PgChangeFeed | null => pgConnections.get(db)?.changes ?? null

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { type Db, hotRows } from '../db/client.js'
 import { Prisma } from '../db/generated/sqlite/client.js'
+import { StampedCache } from '../db/stamped-cache.js'
 import { AppError } from '../lib/errors.js'
 import { hashSecret, newSecret } from '../lib/secrets.js'
 
@@ -24,14 +25,40 @@ declare module 'fastify' {
 
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS'])
 
-/** The caller behind an API token, or null. Every API request asks: one hot read with its join. */
+interface TokenRow {
+  id: string
+  personId: string
+  lastUsedAt: Date | null
+  email: string
+  name: string
+}
+interface SessionRow {
+  id: string
+  personId: string
+  csrfToken: string
+  expiresAt: Date
+  email: string
+  name: string
+}
+/** Rows behind credentials, by the credential's hash (never the secret itself). */
+const tokenRows = new StampedCache<TokenRow | null>()
+const sessionRows = new StampedCache<SessionRow | null>()
+
+/**
+ * The caller behind an API token, or null. Every API request asks: one hot read with its
+ * join, none while the database has not changed since the last one.
+ */
 export async function callerFromToken(db: Db, token: string): Promise<Caller | null> {
-  const [row] = await hotRows<{ id: string; personId: string; lastUsedAt: Date | null; email: string; name: string }>(
-    db,
-    Prisma.sql`SELECT t."id", t."personId", t."lastUsedAt", p."email", p."name"
-    FROM "ApiToken" t JOIN "Person" p ON p."id" = t."personId"
-    WHERE t."tokenHash" = ${hashSecret(token)}`,
-  )
+  const tokenHash = hashSecret(token)
+  const row = await tokenRows.get(db, tokenHash, async () => {
+    const [found] = await hotRows<TokenRow>(
+      db,
+      Prisma.sql`SELECT t."id", t."personId", t."lastUsedAt", p."email", p."name"
+      FROM "ApiToken" t JOIN "Person" p ON p."id" = t."personId"
+      WHERE t."tokenHash" = ${tokenHash}`,
+    )
+    return found ?? null
+  })
   if (!row) return null
   // "Last used" to the minute: a write on every request would serialise all reads behind it.
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000)
@@ -48,19 +75,17 @@ export async function callerFromSessionCookie(
   if (!signedValue) return null
   const unsigned = unsign(signedValue)
   if (!unsigned.valid || !unsigned.value) return null
-  const [session] = await hotRows<{
-    id: string
-    personId: string
-    csrfToken: string
-    expiresAt: Date
-    email: string
-    name: string
-  }>(
-    db,
-    Prisma.sql`SELECT s."id", s."personId", s."csrfToken", s."expiresAt", p."email", p."name"
-    FROM "AuthSession" s JOIN "Person" p ON p."id" = s."personId"
-    WHERE s."id" = ${hashSecret(unsigned.value)}`,
-  )
+  const sessionId = hashSecret(unsigned.value)
+  const session = await sessionRows.get(db, sessionId, async () => {
+    const [found] = await hotRows<SessionRow>(
+      db,
+      Prisma.sql`SELECT s."id", s."personId", s."csrfToken", s."expiresAt", p."email", p."name"
+      FROM "AuthSession" s JOIN "Person" p ON p."id" = s."personId"
+      WHERE s."id" = ${sessionId}`,
+    )
+    return found ?? null
+  })
+  // Expiry is checked on every request: a kept session row expires on time.
   if (!session || session.expiresAt.getTime() <= Date.now()) return null
   return {
     personId: session.personId,

@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import { constants, gzip } from 'node:zlib'
 import { type Db, hotRows } from '../db/client.js'
 import { Prisma } from '../db/generated/sqlite/client.js'
+import { StampedCache } from '../db/stamped-cache.js'
 
 const gzipAsync = promisify(gzip)
 
@@ -94,13 +95,20 @@ export class PlanningCache {
   }
 }
 
+const versions = new StampedCache<string>()
+
 /**
- * The space's planning version: one short query (a space has tens of machines), no lock.
- * A counter only grows, so any change gives a new version; a machine added or removed too.
- * The database joins the machines' counters into one string (string_agg: PostgreSQL, and
- * SQLite since 3.44): one row to read instead of one per machine.
+ * The space's planning version: one short query (a space has tens of machines), no lock;
+ * none while the database has not changed since the last one. A counter only grows, so
+ * any change gives a new version; a machine added or removed too. The database joins the
+ * machines' counters into one string (string_agg: PostgreSQL, and SQLite since 3.44): one
+ * row to read instead of one per machine.
  */
-export async function planningVersion(db: Db, spaceId: string): Promise<string> {
+export function planningVersion(db: Db, spaceId: string): Promise<string> {
+  return versions.get(db, spaceId, () => readPlanningVersion(db, spaceId))
+}
+
+async function readPlanningVersion(db: Db, spaceId: string): Promise<string> {
   const [row] = await hotRows<{ counters: string | null }>(
     db,
     Prisma.sql`SELECT string_agg("id" || ':' || "bookingLock", ';' ORDER BY "id") AS "counters"

@@ -3,6 +3,7 @@
 import type { FastifyRequest } from 'fastify'
 import { type Db, hotRows } from '../db/client.js'
 import { type Membership, type Person, Prisma, type Space } from '../db/generated/sqlite/client.js'
+import { StampedCache } from '../db/stamped-cache.js'
 import { AppError, forbidden, notFound } from '../lib/errors.js'
 import { type Caller, requireCaller } from '../plugins/auth.js'
 
@@ -54,11 +55,18 @@ const membershipColumns = [
 const allListed: Exclude<keyof Membership, (typeof membershipColumns)[number]> extends never ? true : false = true
 void allListed
 
+const memberships = new StampedCache<{ space: Space; membership: Membership } | null>()
+
 /**
  * A person's membership in a space and the space, by its slug. Every space request asks:
- * one hot read (Prisma's findFirst with include cost three times as much CPU as a raw query).
+ * one hot read (Prisma's findFirst with include cost three times as much CPU as a raw
+ * query), none while the database has not changed since the last one.
  */
-async function membershipIn(db: Db, personId: string, slug: string) {
+function membershipIn(db: Db, personId: string, slug: string) {
+  return memberships.get(db, `${personId} ${slug}`, () => readMembershipIn(db, personId, slug))
+}
+
+async function readMembershipIn(db: Db, personId: string, slug: string) {
   const { sql, raw } = Prisma
   const aliased = raw(membershipColumns.map((c) => `m."${c}" AS "m_${c}"`).join(', '))
   const [row] = await hotRows<Record<string, unknown>>(

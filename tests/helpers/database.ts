@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { type Db, openDb } from '../../server/db/client.js'
+import { CHANGE_CHANNEL } from '../../server/db/change-feed.js'
+import { changeFeedOf, type Db, openDb } from '../../server/db/client.js'
 import { migrate } from '../../server/db/migrate.js'
 import { seedDemoIfEmpty } from '../../server/db/seed.js'
 
@@ -55,4 +56,30 @@ export async function createTestDatabase(options: { seed?: boolean } = {}): Prom
       await cleanup()
     },
   }
+}
+
+/**
+ * PostgreSQL: resolves once `db`'s change feed heard every change committed so far (a write
+ * of another instance, another connection's): notifications arrive in commit order, so a
+ * tag notified now arrives after theirs. At once on SQLite, or while the feed is not up.
+ */
+export async function changesHeard(db: Db, url: string, connection?: pg.Client): Promise<void> {
+  const feed = changeFeedOf(db)
+  if (!feed?.isListening) return
+  if (!connection) {
+    const other = new pg.Client({ connectionString: url })
+    await other.connect()
+    return changesHeard(db, url, other).finally(() => other.end())
+  }
+  const tag = `heard-${randomBytes(6).toString('hex')}`
+  const heard = new Promise<void>((resolve) => {
+    const onChange = (payload: string) => {
+      if (payload !== tag) return
+      feed.off('change', onChange)
+      resolve()
+    }
+    feed.on('change', onChange)
+  })
+  await connection.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, tag])
+  await heard
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../server/app.js'
 import { openDb } from '../../../server/db/client.js'
 import { connectClient, startTestBroker, type TestBroker } from '../../helpers/broker.js'
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.js'
+import { changesHeard, createTestDatabase, type TestDatabase } from '../../helpers/database.js'
 import { connectLive, type LiveClient } from '../../helpers/live.js'
 import { login, testConfig } from '../../helpers/server.js'
 
@@ -77,6 +77,34 @@ describe('two server instances on one PostgreSQL', () => {
     })
     expect(res.statusCode).toBe(201)
     await liveOnB.next('booking.changed', (b) => b.id === res.json().id)
+  })
+
+  it("each instance's kept reads follow the other's writes: a token revoked on A is refused by B", async () => {
+    const [a, b] = instances as [FastifyInstance, FastifyInstance]
+    const staffOnA = await login(a, 'staff@demo.fablab')
+    const created = (await staffOnA.post('/api/v1/auth/tokens', { name: 'kiosk' })).json()
+    const planningOnB = () =>
+      b.inject({
+        method: 'GET',
+        url: '/api/v1/spaces/demo/bookings',
+        headers: { authorization: `Bearer ${created.token}` },
+      })
+    await changesHeard(b.db, database.url)
+    expect((await planningOnB()).statusCode).toBe(200)
+    const start = new Date(Date.now() + 2 * 86_400_000)
+    start.setUTCHours(9, 0, 0, 0)
+    const booked = await staffOnA.post('/api/v1/spaces/demo/bookings', {
+      machine: 'laser-1',
+      start: start.toISOString(),
+      end: new Date(start.getTime() + 3_600_000).toISOString(),
+    })
+    expect(booked.statusCode).toBe(201)
+    await changesHeard(b.db, database.url)
+    const planning = await planningOnB()
+    expect(planning.json().map((booking: { id: string }) => booking.id)).toContain(booked.json().id)
+    expect((await staffOnA.delete(`/api/v1/auth/tokens/${created.id}`)).statusCode).toBe(200)
+    await changesHeard(b.db, database.url)
+    expect((await planningOnB()).statusCode).toBe(401)
   })
 
   it('an agent event is stored once and pushed once, whichever instance takes it', async () => {

@@ -1,0 +1,94 @@
+// How a server instance on PostgreSQL learns that rows it keeps copies of may have changed
+// (see changeStamp in client.ts): a LISTEN connection hears the NOTIFY that the tables'
+// triggers send on commit, whoever wrote (another instance, psql, a script), and this
+// process's own writes bump the epoch as soon as their statement or COMMIT returns, before
+// any answer that follows them. While the connection is down nothing is kept: a
+// notification missed then cannot leave a stale copy behind.
+import { EventEmitter } from 'node:events'
+import pg from 'pg'
+
+/** The channel the triggers of migration `20261201203000_change_feed` notify on. */
+export const CHANGE_CHANNEL = 'fablab_changes'
+
+/** After a dropped or refused connection, it tries again after this. */
+const RETRY_MS = 1000
+
+export class PgChangeFeed extends EventEmitter<{ change: [payload: string]; listening: []; down: [] }> {
+  private epoch = 0
+  private client: pg.Client | null = null
+  private listening = false
+  private retry: NodeJS.Timeout | null = null
+  private closed = false
+
+  constructor(private readonly url: string) {
+    super()
+  }
+
+  /** The epoch while the feed listens, else null (the first call starts it). */
+  stamp(): string | null {
+    if (this.listening) return String(this.epoch)
+    this.start()
+    return null
+  }
+
+  /** This process wrote: whatever it read before may be stale. */
+  bump() {
+    this.epoch++
+  }
+
+  get isListening() {
+    return this.listening
+  }
+
+  private start() {
+    if (this.client || this.closed || this.retry) return
+    // keepAlive: a connection lost without a word (a cable, a NAT) is noticed, not trusted.
+    const client = new pg.Client({ connectionString: this.url, keepAlive: true })
+    this.client = client
+    const down = () => {
+      if (this.client !== client) return
+      this.client = null
+      this.listening = false
+      this.epoch++
+      client.removeAllListeners()
+      client.on('error', () => {}) // a late error of a connection given up on
+      void client.end().catch(() => {})
+      this.emit('down')
+      if (this.closed) return
+      this.retry = setTimeout(() => {
+        this.retry = null
+        this.start()
+      }, RETRY_MS).unref()
+    }
+    client.on('error', down)
+    client.on('end', down)
+    client.on('notification', (message) => {
+      this.epoch++
+      this.emit('change', message.payload ?? '')
+    })
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${CHANGE_CHANNEL}`))
+      .then(() => {
+        if (this.client !== client) return
+        this.epoch++ // what was read before listening was never covered
+        this.listening = true
+        this.emit('listening')
+      })
+      // Unreachable for now: tried again after RETRY_MS; until then nothing is kept.
+      .catch(down)
+  }
+
+  async close() {
+    this.closed = true
+    this.listening = false
+    if (this.retry) clearTimeout(this.retry)
+    const client = this.client
+    this.client = null
+    if (client) {
+      client.removeAllListeners()
+      client.on('error', () => {})
+      await client.end().catch(() => {})
+    }
+  }
+}
