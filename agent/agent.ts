@@ -211,6 +211,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private onMessage(topic: string, payload: Buffer) {
+    // Messages the client had read before it ended arrive after stop() closed the store:
+    // an acknowledgement lost here only means those events are sent again (stored once).
+    if (this.stopped) return
     if (topic === SERVER_ONLINE_TOPIC) {
       // A server (re)started behind a broker that stayed up: what it missed, it gets now,
       // not after resendMs without acknowledgement.

@@ -6,9 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Agent } from '../../agent/agent.js'
 import { AgentStore } from '../../agent/core/outbox.js'
+import { agentTopic } from '../../protocol/mqtt.js'
 import { buildApp } from '../../server/app.js'
 import { openDb } from '../../server/db/client.js'
 import { hashSecret } from '../../server/lib/secrets.js'
@@ -183,6 +185,12 @@ describe('outages', () => {
     const pending = agent.store.count()
     expect(pending).toBeGreaterThanOrEqual(5)
     await agent.stop() // hung for ever before: a graceful MQTT end waits for acknowledgements
+    // An acknowledgement the client had read before it ended, handled after the store closed:
+    // it crashed the process ("The database connection is not open").
+    const client = (agent as unknown as { mqtt: MqttClient }).mqtt
+    expect(() =>
+      client.emit('message', agentTopic(slug, 'acks'), Buffer.from(JSON.stringify({ seq: 1 })), {} as never),
+    ).not.toThrow()
     const reopened = new AgentStore(dataDir, slug)
     expect(reopened.count()).toBe(pending)
     reopened.close()
