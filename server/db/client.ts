@@ -7,7 +7,7 @@ import { dirname } from 'node:path'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import type BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
-import { PgChangeFeed } from './change-feed.js'
+import { CHANGE_CHANNEL, PgChangeFeed } from './change-feed.js'
 import { type Prisma, PrismaClient } from './generated/sqlite/client.js'
 
 export type Db = PrismaClient
@@ -217,17 +217,19 @@ export async function openDb(url: string): Promise<Db> {
     import('@prisma/adapter-pg'),
   ])
   const adapter = new PrismaPg({ connectionString: url })
-  const changes = new PgChangeFeed(url)
+  const changes: PgChangeFeed = new PgChangeFeed(url, () =>
+    connection.pool?.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, `write:${changes.id}`]),
+  )
   const connection: PgConnection = { pool: null, direct: 0, names: new Map(), changes }
   const connect = adapter.connect.bind(adapter)
   adapter.connect = async () => {
     const opened = await connect()
     connection.pool = opened.underlyingDriver() as pg.Pool
-    bumpAfterWrites(opened, changes)
+    noteWrites(opened, changes, false)
     const startTransaction = opened.startTransaction.bind(opened)
     opened.startTransaction = async (isolationLevel) => {
       const transaction = await startTransaction(isolationLevel)
-      bumpAfterWrites(transaction, changes)
+      noteWrites(transaction, changes, true)
       return transaction
     }
     return opened
@@ -245,9 +247,10 @@ export async function openDb(url: string): Promise<Db> {
 /**
  * Every statement Prisma sends on PostgreSQL goes through its adapter's performIO (the
  * transaction's COMMIT too): once one that may write has returned, the change feed is
- * bumped, so an answer sent after a write never comes from a copy read before it.
+ * bumped, so an answer sent after a write never comes from a copy read before it; once
+ * it is committed (on its own, or the COMMIT), the other instances are told (wrote()).
  */
-function bumpAfterWrites(queryable: object, changes: PgChangeFeed) {
+function noteWrites(queryable: object, changes: PgChangeFeed, inTransaction: boolean) {
   type PerformIO = (query: { sql: string }) => Promise<unknown>
   const target = queryable as { performIO: PerformIO }
   const performIO = target.performIO.bind(queryable)
@@ -255,16 +258,18 @@ function bumpAfterWrites(queryable: object, changes: PgChangeFeed) {
     try {
       return await performIO(query)
     } finally {
-      if (!/^\s*(SELECT|BEGIN)\b/i.test(query.sql)) changes.bump()
+      if (!inTransaction || /^\s*COMMIT\b/i.test(query.sql)) {
+        if (!/^\s*(SELECT|BEGIN)\b/i.test(query.sql)) changes.wrote()
+      } else if (!/^\s*SELECT\b/i.test(query.sql)) changes.bump()
     }
   }
 }
 
 /**
  * A stamp that stays the same as long as nothing in the database changed, or null when
- * that cannot be told (then nothing may be kept). Copies of rows are kept under it
- * (server/db/stamped-cache.ts), so the reads of every request cost nothing while the
- * data stands still.
+ * that cannot be told (then nothing may be kept). Copies of rows
+ * are kept under it (server/db/stamped-cache.ts), so the reads of every request cost
+ * nothing while the data stands still.
  * - SQLite: this connection's count of changed rows (`total_changes()`, its own writes,
  *   triggers included) and the file's `data_version` (any other connection's commits:
  *   `npm run db:seed`, a sqlite3 shell). One ~4 µs read; null inside an open transaction,
