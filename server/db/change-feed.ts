@@ -1,8 +1,9 @@
 // How a server instance on PostgreSQL learns that rows it keeps copies of may have changed
 // (see changeStamp in client.ts). Its own writes bump the epoch as soon as their statement
 // or COMMIT returns, before any answer that follows them. Others' it hears on a LISTEN
-// connection: each instance announces its committed writes (one NOTIFY a turn of the event
-// loop, sent after the commits, outside them), and triggers on the tables of callers,
+// connection: each instance announces its committed writes before they return (a NOTIFY
+// of its own on the same connection, after the COMMIT: a push that follows the write, as
+// socket.io's through PostgreSQL, reaches other instances after it), and triggers on the tables of callers,
 // memberships and spaces notify whoever writes them (psql, a script). The machines'
 // planning counters have no trigger: every booking bumps one, and a NOTIFY inside every
 // booking's commit serialised them on PostgreSQL's notification lock (booking p95 +10 ms
@@ -26,16 +27,10 @@ export class PgChangeFeed extends EventEmitter<{ change: [payload: string]; list
   private retry: NodeJS.Timeout | null = null
   private closed = false
 
-  /** Names this process in its announcements (`write:<id>`): operators see who wrote. */
+  /** Names this process in its announcements. */
   readonly id = randomBytes(6).toString('hex')
-  /** The announcement of this turn's writes, once scheduled (see wrote()). */
-  private announcing: Promise<void> | null = null
 
-  constructor(
-    private readonly url: string,
-    /** Sends one NOTIFY on CHANGE_CHANNEL (resolves once committed). */
-    private readonly announce: () => Promise<unknown> | undefined,
-  ) {
+  constructor(private readonly url: string) {
     super()
   }
 
@@ -51,23 +46,9 @@ export class PgChangeFeed extends EventEmitter<{ change: [payload: string]; list
     this.epoch++
   }
 
-  /** This process committed a write: bumped, and the other instances are told. */
-  wrote() {
-    this.bump()
-    if (this.announcing || this.closed) return
-    this.announcing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      this.announcing = null
-      // Unsent (the pool is gone or failed): the others' copies expire within 10 s.
-      return Promise.resolve(this.announce()).then(
-        () => {},
-        () => {},
-      )
-    })
-  }
-
-  /** Resolves once the writes made so far were announced (for tests). */
-  async announced() {
-    await this.announcing
+  /** The NOTIFY of this process's committed writes: `write:<id>` (operators see who wrote). */
+  get announcement(): string {
+    return `write:${this.id}`
   }
 
   get isListening() {

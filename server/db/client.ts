@@ -217,9 +217,7 @@ export async function openDb(url: string): Promise<Db> {
     import('@prisma/adapter-pg'),
   ])
   const adapter = new PrismaPg({ connectionString: url })
-  const changes: PgChangeFeed = new PgChangeFeed(url, () =>
-    connection.pool?.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, `write:${changes.id}`]),
-  )
+  const changes = new PgChangeFeed(url)
   const connection: PgConnection = { pool: null, direct: 0, names: new Map(), changes }
   const connect = adapter.connect.bind(adapter)
   adapter.connect = async () => {
@@ -247,21 +245,31 @@ export async function openDb(url: string): Promise<Db> {
 /**
  * Every statement Prisma sends on PostgreSQL goes through its adapter's performIO (the
  * transaction's COMMIT too): once one that may write has returned, the change feed is
- * bumped, so an answer sent after a write never comes from a copy read before it; once
- * it is committed (on its own, or the COMMIT), the other instances are told (wrote()).
+ * bumped, so an answer sent after a write never comes from a copy read before it. Once it
+ * is committed (on its own, or the COMMIT), the other instances are told before the write
+ * returns: a NOTIFY of its own, on the connection that wrote (a transaction still holds it:
+ * waiting for another one of the pool could wait for ever when all are held so). Outside the
+ * write's own commit, so booking commits do not queue on PostgreSQL's notification lock
+ * while their WAL is flushed; one round trip more per write.
  */
 function noteWrites(queryable: object, changes: PgChangeFeed, inTransaction: boolean) {
   type PerformIO = (query: { sql: string }) => Promise<unknown>
-  const target = queryable as { performIO: PerformIO }
+  const target = queryable as { performIO: PerformIO; client: Pick<pg.Pool, 'query'> }
   const performIO = target.performIO.bind(queryable)
   target.performIO = async (query) => {
+    const writes = !/^\s*(SELECT|BEGIN)\b/i.test(query.sql)
+    const commits = writes && (!inTransaction || /^\s*COMMIT\b/i.test(query.sql))
+    let result: unknown
     try {
-      return await performIO(query)
+      result = await performIO(query)
     } finally {
-      if (!inTransaction || /^\s*COMMIT\b/i.test(query.sql)) {
-        if (!/^\s*(SELECT|BEGIN)\b/i.test(query.sql)) changes.wrote()
-      } else if (!/^\s*SELECT\b/i.test(query.sql)) changes.bump()
+      if (writes) changes.bump()
     }
+    if (commits) {
+      // Unsent (the connection failed): other instances' copies expire within 10 s.
+      await target.client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, changes.announcement]).catch(() => {})
+    }
+    return result
   }
 }
 

@@ -60,7 +60,7 @@ export async function createTestDatabase(options: { seed?: boolean } = {}): Prom
 
 /**
  * PostgreSQL: resolves once `db`'s change feed heard every change committed so far (a write
- * of another instance once announced, another connection's): notifications arrive in
+ * of another instance, another connection's): notifications arrive in
  * commit order, so a tag notified now arrives after theirs. At once on SQLite, or while the
  * feed is not up.
  */

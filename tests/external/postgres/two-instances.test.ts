@@ -96,13 +96,17 @@ describe('two server instances on one PostgreSQL', () => {
       })
     await changesHeard(b.db, database.url)
     expect((await planningOnB()).statusCode).toBe(200)
-    // No trigger tells of a booking: instance A announces its committed writes itself.
-    const feedOfA = changeFeedOf(a.db)!
-    await feedOfA.announced()
-    await changesHeard(b.db, database.url)
-    const heardFromA = new Promise<void>((resolve) =>
-      changeFeedOf(b.db)!.on('change', (payload) => payload === `write:${feedOfA.id}` && resolve()),
-    )
+    // No trigger tells of a booking: instance A announces its committed writes itself,
+    // before they return. (Any notification B hears bumps its copies: wait for A's own.)
+    const fromA = changeFeedOf(a.db)!.announcement
+    const heardFromA = new Promise<void>((resolve) => {
+      const onChange = (payload: string) => {
+        if (payload !== fromA) return
+        changeFeedOf(b.db)!.off('change', onChange)
+        resolve()
+      }
+      changeFeedOf(b.db)!.on('change', onChange)
+    })
     const booked = await bookAnHour(staffOnA, 'laser-1', 2)
     expect(booked.statusCode).toBe(201)
     await heardFromA
