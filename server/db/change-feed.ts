@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import pg from 'pg'
 
-/** The channel the triggers of migration `20261201203000_change_feed` notify on. */
+/** The channel of the announcements and of the triggers of migration `20261201203000_change_feed`. */
 export const CHANGE_CHANNEL = 'fablab_changes'
 
 /** After a dropped or refused connection, it tries again after this. */
