@@ -1,13 +1,14 @@
 // How a server instance on PostgreSQL learns that rows it keeps copies of may have changed
 // (see changeStamp in client.ts). Its own writes bump the epoch as soon as their statement
 // or COMMIT returns, before any answer that follows them. Others' it hears on a LISTEN
-// connection: each instance announces its committed writes before they return (a NOTIFY
-// of its own on the same connection, after the COMMIT: a push that follows the write, as
-// socket.io's through PostgreSQL, reaches other instances after it), and triggers on the tables of callers,
-// memberships and spaces notify whoever writes them (psql, a script). The machines'
-// planning counters have no trigger: every booking bumps one, and a NOTIFY inside every
-// booking's commit serialised them on PostgreSQL's notification lock (booking p95 +10 ms
-// at 50 clients); a planning edited by hand in SQL shows within the copies' 10 s.
+// connection:
+// - each instance announces its committed writes before they return (a NOTIFY of its own,
+//   after the COMMIT: a live push that follows the write, as socket.io's through
+//   PostgreSQL, reaches other instances after it);
+// - triggers on the tables of callers, memberships and spaces notify whoever else writes
+//   them (psql, a script). The machines' planning counters have none: a NOTIFY inside every
+//   booking's commit serialised booking commits on PostgreSQL's notification lock (p95
+//   +10 ms at 50 clients); a planning edited by hand in SQL shows within the copies' 10 s.
 // While the connection is down nothing is kept: a notification missed then cannot leave a
 // stale copy behind.
 import { randomBytes } from 'node:crypto'
@@ -65,9 +66,7 @@ export class PgChangeFeed extends EventEmitter<{ change: [payload: string]; list
       this.client = null
       this.listening = false
       this.epoch++
-      client.removeAllListeners()
-      client.on('error', () => {}) // a late error of a connection given up on
-      void client.end().catch(() => {})
+      void abandon(client)
       this.emit('down')
       if (this.closed) return
       this.retry = setTimeout(() => {
@@ -100,10 +99,13 @@ export class PgChangeFeed extends EventEmitter<{ change: [payload: string]; list
     if (this.retry) clearTimeout(this.retry)
     const client = this.client
     this.client = null
-    if (client) {
-      client.removeAllListeners()
-      client.on('error', () => {})
-      await client.end().catch(() => {})
-    }
+    if (client) await abandon(client)
   }
+}
+
+/** Ends a connection given up on, deaf to its late errors. */
+async function abandon(client: pg.Client) {
+  client.removeAllListeners()
+  client.on('error', () => {})
+  await client.end().catch(() => {})
 }

@@ -247,10 +247,11 @@ export async function openDb(url: string): Promise<Db> {
  * transaction's COMMIT too): once one that may write has returned, the change feed is
  * bumped, so an answer sent after a write never comes from a copy read before it. Once it
  * is committed (on its own, or the COMMIT), the other instances are told before the write
- * returns: a NOTIFY of its own, on the connection that wrote (a transaction still holds it:
- * waiting for another one of the pool could wait for ever when all are held so). Outside the
- * write's own commit, so booking commits do not queue on PostgreSQL's notification lock
- * while their WAL is flushed; one round trip more per write.
+ * returns: a NOTIFY of its own, through the pool for a statement on its own, on the
+ * transaction's connection after its COMMIT (it still holds that one: waiting for another
+ * of the pool could wait for ever when transactions hold them all). Outside the write's own
+ * commit, so booking commits do not queue on PostgreSQL's notification lock while their WAL
+ * is flushed; one round trip more per write.
  */
 function noteWrites(queryable: object, changes: PgChangeFeed, inTransaction: boolean) {
   type PerformIO = (query: { sql: string }) => Promise<unknown>

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { CHANGE_CHANNEL } from '../../server/db/change-feed.js'
+import { CHANGE_CHANNEL, type PgChangeFeed } from '../../server/db/change-feed.js'
 import { changeFeedOf, type Db, openDb } from '../../server/db/client.js'
 import { migrate } from '../../server/db/migrate.js'
 import { seedDemoIfEmpty } from '../../server/db/seed.js'
@@ -73,14 +73,19 @@ export async function changesHeard(db: Db, url: string, connection?: pg.Client):
     return changesHeard(db, url, other).finally(() => other.end())
   }
   const tag = `heard-${randomBytes(6).toString('hex')}`
-  const heard = new Promise<void>((resolve) => {
-    const onChange = (payload: string) => {
-      if (payload !== tag) return
+  const heard = notificationHeard(feed, tag)
+  await connection.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, tag])
+  await heard
+}
+
+/** Resolves when `feed` hears a notification with this payload (listen before it is sent). */
+export function notificationHeard(feed: PgChangeFeed, payload: string): Promise<void> {
+  return new Promise((resolve) => {
+    const onChange = (heard: string) => {
+      if (heard !== payload) return
       feed.off('change', onChange)
       resolve()
     }
     feed.on('change', onChange)
   })
-  await connection.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, tag])
-  await heard
 }

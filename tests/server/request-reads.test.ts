@@ -8,14 +8,13 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { changeFeedOf, changeStamp, type Db, directReads, sqlitePath } from '../../server/db/client.js'
 import { StampedCache } from '../../server/db/stamped-cache.js'
-import { changesHeard } from '../helpers/database.js'
+import { changesHeard, usingPostgres } from '../helpers/database.js'
 import { startTestServer, type TestClient, type TestServer } from '../helpers/server.js'
 
 let server: TestServer
 let staff: TestClient
 let db: Db
 let token: string
-const onPostgres = Boolean(process.env.TEST_DATABASE_URL)
 
 beforeAll(async () => {
   server = await startTestServer()
@@ -43,7 +42,7 @@ async function listening() {
  * its commit is awaited.
  */
 async function writeElsewhere(sql: string, options = { await: 'heard' as 'heard' | 'committed' }) {
-  if (!onPostgres) {
+  if (!usingPostgres()) {
     const other = new Database(sqlitePath(server.database.url))
     try {
       other.exec(sql)
@@ -115,7 +114,7 @@ describe('reads kept between requests', () => {
     expect((await maker.get('/api/v1/spaces/demo/members')).statusCode).toBe(200)
   })
 
-  if (onPostgres) {
+  if (usingPostgres()) {
     it('keeps nothing while it does not hear the database, and listens again', async () => {
       await listening()
       const feed = changeFeedOf(db)!

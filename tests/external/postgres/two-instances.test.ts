@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../server/app.js'
 import { changeFeedOf, openDb } from '../../../server/db/client.js'
 import { connectClient, startTestBroker, type TestBroker } from '../../helpers/broker.js'
-import { changesHeard, createTestDatabase, type TestDatabase } from '../../helpers/database.js'
+import { changesHeard, createTestDatabase, notificationHeard, type TestDatabase } from '../../helpers/database.js'
 import { connectLive, type LiveClient } from '../../helpers/live.js'
 import { login, type TestClient, testConfig } from '../../helpers/server.js'
 
@@ -98,15 +98,7 @@ describe('two server instances on one PostgreSQL', () => {
     expect((await planningOnB()).statusCode).toBe(200)
     // No trigger tells of a booking: instance A announces its committed writes itself,
     // before they return. (Any notification B hears bumps its copies: wait for A's own.)
-    const fromA = changeFeedOf(a.db)!.announcement
-    const heardFromA = new Promise<void>((resolve) => {
-      const onChange = (payload: string) => {
-        if (payload !== fromA) return
-        changeFeedOf(b.db)!.off('change', onChange)
-        resolve()
-      }
-      changeFeedOf(b.db)!.on('change', onChange)
-    })
+    const heardFromA = notificationHeard(changeFeedOf(b.db)!, changeFeedOf(a.db)!.announcement)
     const booked = await bookAnHour(staffOnA, 'laser-1', 2)
     expect(booked.statusCode).toBe(201)
     await heardFromA
