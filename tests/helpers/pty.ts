@@ -1,10 +1,11 @@
 // A pair of connected pseudo-terminals (socat), as a USB-serial device and its cable:
 // the agent opens `device`, the test plays the hardware on `peer`.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SerialPort } from 'serialport'
+import { startSocat } from './socat.js'
 
 export interface PtyPair {
   device: string
@@ -43,19 +44,7 @@ export async function ptyPair(name: string, baudRate = 9600): Promise<PtyPair> {
   let port: SerialPort | null = null
 
   const plug = async () => {
-    const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${peer}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
-    socat = child
-    await new Promise<void>((resolve, reject) => {
-      let log = ''
-      child.stderr!.on('data', (d) => {
-        log += d
-        if (log.includes('starting data transfer loop')) resolve()
-      })
-      child.once('exit', (code) => reject(new Error(`socat exited ${code}: ${log}`)))
-      child.once('error', reject)
-    })
+    socat = await startSocat(device, peer)
     const opened = new SerialPort({ path: peer, baudRate })
     await new Promise<void>((resolve, reject) => {
       opened.once('open', () => resolve())

@@ -1,11 +1,12 @@
 // A pair of connected pseudo-terminals made by socat, as a USB-serial device and its
 // cable: the agent opens `device`, the test plays the hardware on `peer`. Killing socat
 // is unplugging the device (both ends vanish); starting it again is plugging it back.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SerialPort } from 'serialport'
+import { startSocat } from '../../helpers/socat.js'
 
 export interface PtyPair {
   /** The path the agent opens. */
@@ -21,37 +22,6 @@ export interface PtyPair {
   unplug(): Promise<void>
   replug(): Promise<void>
   close(): Promise<void>
-}
-
-function startSocat(device: string, peer: string): Promise<ChildProcess> {
-  const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${peer}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  return new Promise((resolve, reject) => {
-    let log = ''
-    const fail = (why: string) => {
-      child.kill()
-      reject(new Error(`socat: ${why}\n${log}`))
-    }
-    const timer = setTimeout(() => fail('no pty pair within 5 s'), 5000)
-    child.stderr!.on('data', (d: Buffer) => {
-      log += d
-      // socat says so once both ptys and their links exist.
-      if (log.includes('starting data transfer loop')) {
-        clearTimeout(timer)
-        if (existsSync(device) && existsSync(peer)) resolve(child)
-        else fail('links missing after start')
-      }
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`socat exited with ${code}\n${log}`))
-    })
-    child.once('error', (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-  })
 }
 
 export async function ptyPair(name: string, baudRate = 9600): Promise<PtyPair> {
