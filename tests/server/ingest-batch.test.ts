@@ -123,10 +123,7 @@ describe('ingestBatch', () => {
         machine: 'printer-1',
         body: { badgeUid: '0A0012AB34', memberId: alice.id, sessionId: `costed-${name}`, ...body },
       })
-      const start = [
-        event('access.granted', hour(n), { reason: 'walk_in' }),
-        event('session.started', hour(n), {}),
-      ]
+      const start = [event('access.granted', hour(n), { reason: 'walk_in' }), event('session.started', hour(n), {})]
       const end = [
         event('access.granted', hour(n + 1), { reason: 'session_end' }),
         event('session.ended', hour(n + 1), { endCause: 'same_badge', durationSeconds: 3600 }),
