@@ -334,24 +334,18 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     }
     restoreCores()
 
-    if (!broker.url) {
-      // What the offline taps queued goes first (not timed): every run drains the same backlog.
-      server = await startBenchServer(database.url, ports, broker)
-      while (agent.store.count() > 0) await once(agent, 'acked')
-      await server.kill()
-    }
-
     // The backlog, exactly 10 000 events: a tenth of that in sessions, as a workshop's day
-    // offline would hold (alice at the printer: a decision and a start, a decision and an
-    // end, each session priced and debited as it is stored), refused taps for the rest (bob
-    // at the CNC without its training: one event each).
+    // offline would hold (a decision and a start, a decision and an end, each session priced
+    // and debited as it is stored: the offline taps' at the laser, else alice's at the
+    // printer), refused taps for the rest (bob at the CNC without its training: one event each).
     const backlog = rows(10_000)
     const sessions = backlog / 10
     progress(`agent: ${backlog} events (${sessions} sessions) queued with the server gone, then drained`)
-    for (let i = 0; i < sessions * 2; i++) {
-      clock.t += 60_000
-      agent.tap('printer-1', '0A0012AB34')
-      await new Promise((resolve) => setImmediate(resolve)) // the session opened (or closed) before the next tap
+    const queued = agent.store.pending(backlog).filter((e) => e.type === 'session.ended').length
+    for (let tap = 0; tap < 2 * (sessions - queued); tap++) {
+      clock.t += 60_000 // minute-long sessions
+      agent.tap('printer-1', '0A0012AB34') // on, then off
+      await new Promise((resolve) => setImmediate(resolve)) // opened (or closed) before the next tap
     }
     while (agent.store.count() < backlog) {
       clock.t += 1000
