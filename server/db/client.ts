@@ -276,9 +276,9 @@ function noteWrites(queryable: object, changes: PgChangeFeed, inTransaction: boo
 
 /**
  * A stamp that stays the same as long as nothing in the database changed, or null when
- * that cannot be told (then nothing may be kept). Copies of rows
- * are kept under it (server/db/stamped-cache.ts), so the reads of every request cost
- * nothing while the data stands still.
+ * that cannot be told (then nothing may be kept). Copies of rows are kept under it
+ * (server/db/stamped-cache.ts), so the reads of every request cost nothing while the
+ * data stands still.
  * - SQLite: this connection's count of changed rows (`total_changes()`, its own writes,
  *   triggers included) and the file's `data_version` (any other connection's commits:
  *   `npm run db:seed`, a sqlite3 shell). One ~4 µs read; null inside an open transaction,

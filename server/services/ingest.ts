@@ -224,29 +224,26 @@ interface BatchContext {
   badgesSeen: Map<string, Date>
 }
 
-/** `load` once per key (a batch's lookups). */
-function once<K, V>(load: (...key: K[]) => Promise<V>): (...key: K[]) => Promise<V> {
-  const kept = new Map<string, Promise<V>>()
-  return (...key) => {
-    const name = key.join('|')
-    let value = kept.get(name)
-    if (!value) {
-      value = load(...key)
-      kept.set(name, value)
-    }
-    return value
-  }
+/** The value kept under `key`, loaded the first time (a batch's lookups). */
+async function cached<V>(kept: Map<string, V>, key: string, load: () => Promise<V>): Promise<V> {
+  if (!kept.has(key)) kept.set(key, await load())
+  return kept.get(key) as V
 }
 
 const newBatch = (tx: Tx, known: boolean): BatchContext => {
   const direct = chargeLookups(tx)
+  const spaces = new Map<string, Awaited<ReturnType<ChargeLookups['space']>>>()
+  const rates = new Map<string, Awaited<ReturnType<ChargeLookups['rate']>>>()
   return {
     known,
     machines: new Map(),
     members: new Map(),
     badges: new Map(),
     sessions: new Map(),
-    charges: { space: once(direct.space), rate: once(direct.rate) },
+    charges: {
+      space: (id) => cached(spaces, id, () => direct.space(id)),
+      rate: (machineId, groupId) => cached(rates, `${machineId}|${groupId}`, () => direct.rate(machineId, groupId)),
+    },
     live: new Map(),
     debits: [],
     agentEvents: [],
@@ -258,8 +255,7 @@ const newBatch = (tx: Tx, known: boolean): BatchContext => {
 /** The member an event names (by id, else by badge), looked up once a batch. */
 async function memberIn(tx: Tx, spaceId: string, body: Record<string, unknown>, batch: BatchContext) {
   const key = `${spaceId}|${str(body.memberId) ?? ''}|${(str(body.badgeUid) ?? '').toUpperCase()}`
-  if (!batch.members.has(key)) batch.members.set(key, await memberOf(tx, spaceId, body))
-  return batch.members.get(key) ?? null
+  return cached(batch.members, key, () => memberOf(tx, spaceId, body))
 }
 
 /** Sets a machine's live state, written once when the batch ends (the last value of each field wins). */
@@ -334,16 +330,12 @@ async function storeIn(tx: Tx, agent: Agent, event: AgentEventEnvelope, batch: B
     creditChanged: false,
     projections: [],
   }
-  let machine: Machine | null = null
-  if (event.machine) {
-    const key = `${agent.spaceId}|${event.machine}`
-    if (!batch.machines.has(key))
-      batch.machines.set(
-        key,
-        await tx.machine.findUnique({ where: { spaceId_slug: { spaceId: agent.spaceId, slug: event.machine } } }),
+  const slug = event.machine
+  const machine = slug
+    ? await cached(batch.machines, `${agent.spaceId}|${slug}`, () =>
+        tx.machine.findUnique({ where: { spaceId_slug: { spaceId: agent.spaceId, slug } } }),
       )
-    machine = batch.machines.get(key) ?? null
-  }
+    : null
   await project(tx, agent, event, at, machine, result, batch)
   return result
 }
@@ -443,15 +435,15 @@ async function project(
       if (!machine) return
       const member = await memberIn(tx, spaceId, body, batch)
       const badgeUid = str(body.badgeUid)?.toUpperCase()
-      const badgeKey = `${spaceId}|${badgeUid}`
-      if (badgeUid && !batch.badges.has(badgeKey)) {
-        const badge = await tx.badge.findUnique({
-          where: { spaceId_uid: { spaceId, uid: badgeUid } },
-          select: { id: true },
-        })
-        batch.badges.set(badgeKey, badge?.id ?? null)
-      }
-      const badgeId = badgeUid ? (batch.badges.get(badgeKey) ?? null) : null
+      const badgeId = badgeUid
+        ? await cached(batch.badges, `${spaceId}|${badgeUid}`, async () => {
+            const badge = await tx.badge.findUnique({
+              where: { spaceId_uid: { spaceId, uid: badgeUid } },
+              select: { id: true },
+            })
+            return badge?.id ?? null
+          })
+        : null
       const bookingId = str(body.bookingId)
       const booking = bookingId ? await tx.booking.findFirst({ where: { id: bookingId, machineId: machine.id } }) : null
       const sessionId = str(body.sessionId) ?? event.id
