@@ -19,7 +19,7 @@ import {
 import { type RightsSnapshot, RightsSnapshotSchema } from '../protocol/rights.js'
 import type { AgentConfig } from './core/config.js'
 import { MachineController } from './core/machine-controller.js'
-import { AgentStore } from './core/outbox.js'
+import { AgentStore, type AgentStoreOptions } from './core/outbox.js'
 import { RightsCache } from './core/rights-cache.js'
 import { DeviceFactory, type ReaderConfig, type RelayConfig } from './devices/factory.js'
 import type { PortFactory } from './devices/serial.js'
@@ -38,6 +38,8 @@ export interface AgentDeps {
   /** Resend what the server has not acknowledged after this long without progress. */
   resendMs?: number
   batchSize?: number
+  /** How the outbox flushes its file to disk (tests hold it to see what waits for the disk). */
+  syncFile?: AgentStoreOptions['syncFile']
 }
 
 export interface AgentEvents {
@@ -69,7 +71,11 @@ export class Agent extends EventEmitter<AgentEvents> {
       deps.log ??
       ((level, message, extra) =>
         console[level === 'info' ? 'log' : level](JSON.stringify({ level, message, ...extra })))
-    this.store = new AgentStore(config.dataDir, config.id)
+    this.store = new AgentStore(config.dataDir, config.id, {
+      syncFile: deps.syncFile,
+      onSyncError: (error) =>
+        this.log('error', 'outbox not flushed to disk: sending it anyway', { error: error.message }),
+    })
     this.rights = new RightsCache(config.dataDir, (config.rightsTtlHours ?? 24) * 3_600_000)
   }
 
@@ -187,14 +193,18 @@ export class Agent extends EventEmitter<AgentEvents> {
     void this.flush()
   }
 
-  /** Sends the outbox in order, in batches, until nothing is left unsent. */
+  /** Sends the outbox in order, in batches, until nothing is left unsent; each event once on disk. */
   async flush() {
     if (this.flushing || !this.mqtt?.connected) return
     this.flushing = true
     try {
       for (;;) {
-        const batch = this.store.pending(this.deps.batchSize ?? 500, this.lastSent)
-        if (!batch.length) break
+        await this.store.synced()
+        if (this.stopped || !this.mqtt.connected) break
+        const batch = this.store.sendable(this.deps.batchSize ?? 500, this.lastSent)
+        // Nothing on disk left to send: done, unless commits made meanwhile are on their way.
+        if (!batch.length && this.store.allOnDisk) break
+        if (!batch.length) continue
         if (this.lastSent === 0) this.lastAckAt = performance.now()
         await Promise.all(
           batch.map((e) =>

@@ -1,11 +1,18 @@
-// The agent's durable memory, one SQLite file in dataDir (WAL, synchronous=FULL):
-//   - the outbox: every event gets its id and sequence and is on disk before the caller
+// The agent's durable memory, one SQLite file in dataDir (WAL):
+//   - the outbox: every event gets its id and sequence and is committed before the caller
 //     goes on (the relay switches only after its event is recorded); rows leave only when
 //     the server acknowledges them;
 //   - the running sessions, so a restart knows whether a relay may stay on.
-// Killing the process at any instant loses nothing that was recorded.
+// A commit is in the operating system as it returns: killing the process at any instant
+// loses nothing that was recorded. It reaches the disk a moment later, by an fdatasync of
+// the WAL on libuv's thread pool, not on the event loop: a tap's way to the relay never
+// waits for the disk (on a Pi's SD card an fsync takes milliseconds, tens in its tail).
+// Events go to the server only once on disk (sendable), so the server never holds an event
+// that a power cut could take from the agent (its sequence would be given again). A power
+// cut in that moment loses the tap and the session it opened; the restart then finds no
+// session and switches the relay off, as if the badge had come a moment later.
 import { randomUUID } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { closeSync, constants, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { EventEnvelope } from '../../protocol/mqtt.js'
@@ -28,6 +35,13 @@ export interface StoredSession {
 /** Commits the WAL may hold before the agent's timer moves it into the database. */
 export const CHECKPOINT_COMMITS = 200
 
+export interface AgentStoreOptions {
+  /** Flushes a file's data to disk and calls back (default: fs.fdatasync, on the thread pool). */
+  syncFile?: (fd: number, done: (error: Error | null) => void) => void
+  /** A flush to disk failed: what it covered is still sent to the server, its safest copy then. */
+  onSyncError?: (error: Error) => void
+}
+
 export class AgentStore {
   private db: Database.Database
   /** Prepared once: record() and saveSession() are on the tap's way to the relay. */
@@ -36,15 +50,33 @@ export class AgentStore {
     Database.Statement
   >
   private nextSeq: number
+  /** The WAL, opened once to flush it to disk (any descriptor of a file flushes the file). */
+  private walFd: number
+  private syncFile: NonNullable<AgentStoreOptions['syncFile']>
+  private onSyncError: NonNullable<AgentStoreOptions['onSyncError']>
+  /** Commits of events or sessions so far, and how many of them are on disk. */
+  commits = 0
+  private syncedCommits = 0
+  /** The highest sequence on disk: what may be sent. */
+  syncedSeq: number
+  /** Flushes done: each one off the event loop. */
+  syncs = 0
+  private syncing = false
+  private closed = false
+  private syncWaiters: { commits: number; resolve: () => void }[] = []
 
   constructor(
     dataDir: string,
     private agentId: string,
+    options: AgentStoreOptions = {},
   ) {
     mkdirSync(dataDir, { recursive: true })
-    this.db = new Database(join(dataDir, 'agent.db'))
+    const file = join(dataDir, 'agent.db')
+    this.db = new Database(file)
     this.db.pragma('journal_mode = WAL')
-    this.db.pragma('synchronous = FULL')
+    // Commits are not flushed by SQLite (WAL stays consistent); the store flushes them itself,
+    // off the event loop (requestSync). A checkpoint still flushes the WAL before it copies it.
+    this.db.pragma('synchronous = NORMAL')
     // SQLite would move the WAL into the database (and fsync it) on whichever commit crosses
     // 1 000 pages: now and then a tap's. The agent does it between taps (checkpointIfDue).
     this.db.pragma('wal_autocheckpoint = 0')
@@ -56,7 +88,9 @@ export class AgentStore {
     const prepare = (text: string) => this.db.prepare(text)
     this.sql = {
       insert: prepare('INSERT INTO outbox (seq, id, type, at, machine, body) VALUES (?, ?, ?, ?, ?, ?)'),
-      pending: prepare('SELECT seq, id, type, at, machine, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
+      pending: prepare(
+        'SELECT seq, id, type, at, machine, body FROM outbox WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+      ),
       trim: prepare('DELETE FROM outbox WHERE seq <= ?'),
       acked: prepare(
         "INSERT INTO meta (key, value) VALUES ('acked', ?) ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), excluded.value)",
@@ -72,13 +106,25 @@ export class AgentStore {
     // Sequences never go back, even when every row was acknowledged and deleted.
     const maxRow = this.db.prepare('SELECT MAX(seq) AS seq FROM outbox').get() as { seq: number | null }
     this.nextSeq = Math.max(maxRow.seq ?? 0, Number(this.meta('acked') ?? 0)) + 1
+    this.syncFile = options.syncFile ?? ((fd, done) => fdatasync(fd, done))
+    this.onSyncError = options.onSyncError ?? (() => {})
+    // What an earlier run committed is on disk before anything is sent; so is the WAL's name.
+    this.walFd = openSync(`${file}-wal`, constants.O_RDONLY | constants.O_CREAT)
+    fdatasyncSync(this.walFd)
+    const dir = openSync(dataDir, constants.O_RDONLY)
+    try {
+      fsyncSync(dir)
+    } finally {
+      closeSync(dir)
+    }
+    this.syncedSeq = this.nextSeq - 1
   }
 
   private meta(key: string): string | undefined {
     return (this.sql.meta.get(key) as { value: string } | undefined)?.value
   }
 
-  /** Records an event durably and returns it; synchronous on purpose. */
+  /** Records an event (committed when it returns, on disk soon after) and returns it; synchronous on purpose. */
   record(type: string, machine: string | undefined, body: Record<string, unknown>, at = new Date()): EventEnvelope {
     const event: EventEnvelope = {
       id: `${this.agentId}:${randomUUID()}`,
@@ -94,17 +140,46 @@ export class AgentStore {
     return event
   }
 
-  /**
-   * Commits synced to disk so far. Each one blocks the agent's event loop (taps included)
-   * for an fsync: a tap's path takes one.
-   */
-  syncedWrites = 0
   /** Commits since the WAL was last moved into the database. */
   private commitsSinceCheckpoint = 0
+  /** After a commit of events or sessions: counted, and flushed to disk in the background. */
   private countWrite() {
     if (this.db.inTransaction) return
-    this.syncedWrites++
+    this.commits++
     this.commitsSinceCheckpoint++
+    this.requestSync()
+  }
+
+  /**
+   * Flushes the WAL on the thread pool; commits made meanwhile share the next flush (one
+   * at a time: a burst of taps costs a flush or two, not one each).
+   */
+  private requestSync() {
+    if (this.syncing || this.closed || this.allOnDisk) return
+    this.syncing = true
+    const covered = { commits: this.commits, seq: this.nextSeq - 1 }
+    this.syncFile(this.walFd, (error) => {
+      this.syncing = false
+      if (this.closed) return closeSync(this.walFd)
+      this.syncs++
+      if (error) this.onSyncError(error)
+      this.syncedCommits = covered.commits
+      this.syncedSeq = covered.seq
+      const waiting = this.syncWaiters
+      this.syncWaiters = waiting.filter((w) => w.commits > covered.commits)
+      for (const w of waiting) if (w.commits <= covered.commits) w.resolve()
+      this.requestSync()
+    })
+  }
+
+  get allOnDisk(): boolean {
+    return this.syncedCommits === this.commits
+  }
+
+  /** Resolves once every commit made so far is on disk. */
+  synced(): Promise<void> {
+    if (this.closed || this.allOnDisk) return Promise.resolve()
+    return new Promise((resolve) => this.syncWaiters.push({ commits: this.commits, resolve }))
   }
 
   /**
@@ -131,8 +206,9 @@ export class AgentStore {
     }
   }
 
-  pending(limit = 500, afterSeq = 0): EventEnvelope[] {
-    const rows = this.sql.pending.all(afterSeq, limit) as {
+  /** What the outbox holds after afterSeq, in order, up to throughSeq (default: all). */
+  pending(limit = 500, afterSeq = 0, throughSeq = Number.MAX_SAFE_INTEGER): EventEnvelope[] {
+    const rows = this.sql.pending.all(afterSeq, throughSeq, limit) as {
       seq: number
       id: string
       type: string
@@ -150,28 +226,21 @@ export class AgentStore {
     }))
   }
 
-  /**
-   * The server stored everything up to seq: those rows may go. Without an fsync: a trim lost
-   * to a power cut only sends those events again, and the server stores each event once. (An
-   * fsync here blocked the event loop while the next tap waited: the whole online overhead
-   * of tap → relay.) WAL with synchronous=NORMAL stays consistent; FULL is back for events.
-   */
-  ack(seq: number) {
-    this.db.pragma('synchronous = NORMAL')
-    try {
-      this.db.transaction(() => {
-        this.sql.trim.run(seq)
-        this.sql.acked.run(String(seq))
-      })()
-      this.commitsSinceCheckpoint++
-    } finally {
-      this.db.pragma('synchronous = FULL')
-    }
+  /** What may go to the server: the events on disk after afterSeq. */
+  sendable(limit = 500, afterSeq = 0): EventEnvelope[] {
+    return this.pending(limit, afterSeq, this.syncedSeq)
   }
 
-  /** The durability of the next commit: 2 (FULL) for events and sessions. */
-  synchronous(): number {
-    return this.db.pragma('synchronous', { simple: true }) as number
+  /**
+   * The server stored everything up to seq: those rows may go. No flush of its own: a trim
+   * lost to a power cut only sends those events again, and the server stores each event once.
+   */
+  ack(seq: number) {
+    this.db.transaction(() => {
+      this.sql.trim.run(seq)
+      this.sql.acked.run(String(seq))
+    })()
+    this.commitsSinceCheckpoint++
   }
 
   count(): number {
@@ -193,7 +262,14 @@ export class AgentStore {
     return row ? (JSON.parse(row.data) as StoredSession) : null
   }
 
+  /** Flushes what is not on disk yet and closes the database. */
   close() {
+    if (this.closed) return
+    this.closed = true
+    if (this.syncedCommits < this.commits) fdatasyncSync(this.walFd)
     this.db.close()
+    for (const waiter of this.syncWaiters.splice(0)) waiter.resolve()
+    // A flush under way closes the WAL's descriptor when it ends (its number is still in use).
+    if (!this.syncing) closeSync(this.walFd)
   }
 }

@@ -86,17 +86,17 @@ describe('machine controller', () => {
   it('switches on for a trained member, records the decision first, and off on the same badge', async () => {
     const { c, reader, relay } = controller()
     await c.restore()
-    const synced = store.syncedWrites
+    const commits = store.commits
     await c.tap('0A0012AB34')
-    // One synced write on the path of each tap: the decision, the session's start and the
-    // session kept; then the tap, the session's end and its removal.
-    expect(store.syncedWrites - synced).toBe(1)
+    // One commit on the path of each tap: the decision, the session's start and the session
+    // kept; then the tap, the session's end and its removal.
+    expect(store.commits - commits).toBe(1)
     expect(relay.commands).toEqual([false, true])
     expect(reader.signals).toEqual(['granted'])
     expect(c.state).toBe('in_use')
     vi.setSystemTime(T0 + 42 * min)
     await c.tap('0A0012AB34')
-    expect(store.syncedWrites - synced).toBe(2)
+    expect(store.commits - commits).toBe(2)
     expect(store.session('laser-1')).toBeNull()
     expect(relay.commands).toEqual([false, true, false])
     expect(events()).toEqual([
@@ -106,6 +106,28 @@ describe('machine controller', () => {
       'session.ended:same_badge',
     ])
     expect(store.pending(10).at(-1)!.body).toMatchObject({ durationSeconds: 42 * 60, memberId: 'alice' })
+  })
+
+  it('switches the relay without waiting for the disk; the tap goes out once its commit is on it', async () => {
+    const flushes: (() => void)[] = []
+    const slowDisk = new AgentStore(join(dir, 'slow-disk'), 'test-pi', {
+      syncFile: (_fd, done) => flushes.push(() => done(null)),
+    })
+    const relay = new FakeRelay()
+    const c = new MachineController(options, new FakeReader(), relay, slowDisk, () => rights(), Date.now)
+    await c.restore()
+    const commits = slowDisk.commits
+    await c.tap('0A0012AB34')
+    expect(relay.isOn).toBe(true)
+    expect(slowDisk.commits - commits).toBe(1)
+    expect(flushes).toHaveLength(1) // under way while the relay switched
+    expect(slowDisk.pending(10).map((e) => e.type)).toEqual(['access.granted', 'session.started'])
+    expect(slowDisk.sendable(10)).toEqual([]) // the server gets nothing a power cut could still take
+    const onDisk = slowDisk.synced()
+    flushes.shift()!()
+    await onDisk
+    expect(slowDisk.sendable(10).map((e) => e.type)).toEqual(['access.granted', 'session.started'])
+    slowDisk.close()
   })
 
   it('refuses an untrained member: no power, a denial with its reason, red feedback', async () => {

@@ -82,18 +82,75 @@ for (let i = 1; ; i++) {
     reopened.close()
   })
 
-  it('never reuses a sequence after acknowledged events are dropped', () => {
+  it('never reuses a sequence after acknowledged events are dropped', async () => {
     const dir = tempDir()
     const store = new AgentStore(dir, 'seq-pi')
     store.record('machine.state', 'laser-1', {})
     const second = store.record('machine.state', 'laser-1', {})
+    await store.synced()
     store.ack(second.seq)
     expect(store.count()).toBe(0)
-    // The trim went without an fsync; what is recorded next is synced again.
-    expect(store.synchronous()).toBe(2)
+    // The trim asks for no flush: lost to a power cut, it only sends those events again.
+    expect(store.allOnDisk).toBe(true)
     store.close()
     const reopened = new AgentStore(dir, 'seq-pi')
     expect(reopened.record('machine.state', 'laser-1', {}).seq).toBe(3)
+    reopened.close()
+  })
+})
+
+describe('outbox flushes to disk', () => {
+  /** A store whose flushes wait until the test lets them end. */
+  function slowDisk(onSyncError?: (error: Error) => void) {
+    const flushes: ((error?: Error) => void)[] = []
+    const dir = tempDir()
+    const store = new AgentStore(dir, 'disk-pi', {
+      syncFile: (_fd, done) => flushes.push((error) => done(error ?? null)),
+      onSyncError,
+    })
+    return { dir, store, flushes }
+  }
+
+  it('flushes one commit at a time: what is committed meanwhile shares the next flush', async () => {
+    const { store, flushes } = slowDisk()
+    const first = store.record('access.denied', 'laser-1', { i: 1 })
+    const firstOnDisk = store.synced()
+    for (let i = 2; i <= 4; i++) store.record('access.denied', 'laser-1', { i })
+    expect(flushes).toHaveLength(1)
+    flushes.shift()!()
+    await firstOnDisk
+    // Only what the first flush covered may be sent; the other three are in the next.
+    expect(store.sendable(10).map((e) => e.seq)).toEqual([first.seq])
+    expect(store.allOnDisk).toBe(false)
+    expect(flushes).toHaveLength(1)
+    const allOnDisk = store.synced()
+    flushes.shift()!()
+    await allOnDisk
+    expect(store.sendable(10)).toHaveLength(4)
+    expect(store.syncs).toBe(2)
+    store.close()
+  })
+
+  it('a failed flush is reported, and its events still go to the server, then their safest copy', async () => {
+    const errors: Error[] = []
+    const { store, flushes } = slowDisk((error) => errors.push(error))
+    store.record('access.denied', 'laser-1', {})
+    const settled = store.synced()
+    flushes.shift()!(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))
+    await settled
+    expect(errors.map((e) => e.message)).toEqual(['EIO: i/o error, fdatasync'])
+    expect(store.sendable(10)).toHaveLength(1)
+    store.close()
+  })
+
+  it('closes with a flush under way, keeping everything', async () => {
+    const { dir, store, flushes } = slowDisk()
+    for (let i = 0; i < 3; i++) store.record('access.denied', 'laser-1', { i })
+    store.close() // flushes what is left itself before closing
+    await store.synced() // resolves at once once closed
+    flushes.shift()!() // the flush under way ends after the close, harmlessly
+    const reopened = new AgentStore(dir, 'disk-pi')
+    expect(reopened.sendable(10)).toHaveLength(3) // on disk: sendable from the start
     reopened.close()
   })
 })
