@@ -26,6 +26,8 @@ import type { PortFactory } from './devices/serial.js'
 import type { BadgeReader, Relay } from './devices/types.js'
 
 export const AGENT_VERSION = '0.1.0'
+/** The least time between two statuses sent for changes (connections and heartbeats go at once). */
+export const STATUS_INTERVAL_MS = 250
 
 export interface AgentDeps {
   ports?: PortFactory
@@ -128,7 +130,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         () => this.rights.index,
         this.now,
       )
-      controller.on('state', () => this.publishStatus())
+      controller.on('state', () => this.statusChanged())
       // After the relay was switched: the tap's own path to the relay comes first.
       controller.on('decision', () => setImmediate(() => void this.flush()))
       this.controllers.set(m.machine, controller)
@@ -166,7 +168,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         if (error) this.log('error', 'subscribe failed', { error: error.message })
       },
     )
-    this.publishStatus()
+    this.publishStatus() // at once: it replaces the Last Will's offline status
     void this.flush()
   }
 
@@ -181,9 +183,27 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private publishStatus() {
+    if (this.statusTimer) clearTimeout(this.statusTimer)
+    this.statusTimer = null
+    this.lastStatusAt = performance.now()
     if (!this.mqtt?.connected || this.stopped) return
     this.mqtt.publish(agentTopic(this.config.id, 'status'), JSON.stringify(this.status()), { qos: 1, retain: true })
   }
+
+  /**
+   * Something the status shows changed: the status goes at once, or, within
+   * STATUS_INTERVAL_MS of the last one, once that much time has passed (with what holds
+   * then). A lone tap is shown at once; a burst of them (a machine's every start and end
+   * also goes to the server as events) costs a few statuses, not two a tap.
+   */
+  private statusChanged() {
+    if (this.statusTimer) return
+    const wait = this.lastStatusAt + STATUS_INTERVAL_MS - performance.now()
+    if (wait <= 0) return this.publishStatus()
+    this.statusTimer = setTimeout(() => this.publishStatus(), wait)
+  }
+  private statusTimer: NodeJS.Timeout | null = null
+  private lastStatusAt = Number.NEGATIVE_INFINITY
 
   /** Sends everything not acknowledged again, from the oldest. */
   private resendUnacknowledged() {
@@ -263,7 +283,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       .catch((error) => this.log('error', 'rights not saved to disk', { error: String(error) }))
     this.log('info', 'rights updated', { version: snapshot.version })
     this.emit('rights', snapshot.version)
-    this.publishStatus()
+    this.statusChanged()
   }
 
   /** Big snapshots, and the first one at start, come over HTTP(S). */
@@ -314,6 +334,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   async stop() {
     this.stopped = true
     for (const t of this.timers) clearInterval(t)
+    if (this.statusTimer) clearTimeout(this.statusTimer)
     // Neither a goodbye nor a graceful end may hang a stop: both wait for the broker's
     // acknowledgement, which never comes while it is away (the connection may not know yet).
     // Nothing is lost by giving up: unacknowledged events stay in the outbox.
