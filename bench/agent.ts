@@ -1,12 +1,12 @@
 // Agent figures: tap → relay over pseudo-terminals (server online and offline) against a
-// bare byte round trip through pseudo-terminals of the same kind, measured alongside;
-// decision time at 10 000 members against a bare Map lookup; revocation → enforcement
-// against a bare MQTT round trip; a 10 000-event offline backlog drained against 10 000
-// bare MQTT messages.
+// bare byte round trip through the same pseudo-terminals; decision time at 10 000 members
+// against a bare Map lookup; revocation → enforcement against a bare MQTT round trip;
+// a 10 000-event offline backlog drained against 10 000 bare MQTT messages.
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { SerialPort } from 'serialport'
 import { Agent } from '../agent/agent.js'
 import type { AgentConfig } from '../agent/core/config.js'
 import { decide } from '../protocol/access-policy.js'
@@ -26,14 +26,26 @@ const TAPS = 2000
  * up). Back to back, each written as soon as the relay moved for the one before, they kept
  * the agent's core and the server busy all along (the agent waited for the CPU a third of
  * the time, the server's acknowledgements lagged 500 ms): the tail then measured the queue
- * of a load no reader makes, not a tap. A bare round trip goes between each two taps.
+ * of a load no reader makes, not a tap. The baseline goes at the same pace.
  */
 const TAP_GAP_MS = 5
+
+/** Bare round trip: a byte written on the reader's far end, echoed by the near ends to the relay's far end. */
+async function bareRoundTrip(hardware: Hardware, count: number): Promise<number[]> {
+  const readerNear = new SerialPort({ path: hardware.readerDevice, baudRate: 9600 })
+  const relayNear = new SerialPort({ path: hardware.relayDevice, baudRate: 9600 })
+  await Promise.all([once(readerNear, 'open'), once(relayNear, 'open')])
+  readerNear.on('data', (d: Buffer) => relayNear.write(d))
+  const samples = await hardware.bytes(count, TAP_GAP_MS)
+  await Promise.all([new Promise((r) => readerNear.close(r)), new Promise((r) => relayNear.close(r))])
+  return samples
+}
 
 /** A tap → relay figure: its p99 against the bare round trip's, with p50s and overheads in the note. */
 function tapFigure(
   name: string,
-  { taps, bare }: { taps: number[]; bare: number[] },
+  taps: number[],
+  bare: number[],
   on: { db: string | null; broker: string | null },
   where?: string,
 ): Figure {
@@ -46,7 +58,7 @@ function tapFigure(
     baseline,
     ratio: ratio(value, baseline),
     target: 'overhead ≤ 2 ms',
-    note: `p50 ${at(taps, 50)} ms (bare ${at(bare, 50)}); overhead p50 ${round(at(taps, 50) - at(bare, 50), 3)} ms, p99 ${round(value - baseline, 3)} ms; ${taps.length} taps ${TAP_GAP_MS} ms apart on average, a bare round trip between each two${where ? `; ${where}` : ''}`,
+    note: `p50 ${at(taps, 50)} ms (bare ${at(bare, 50)}); overhead p50 ${round(at(taps, 50) - at(bare, 50), 3)} ms, p99 ${round(value - baseline, 3)} ms; ${taps.length} taps ${TAP_GAP_MS} ms apart on average${where ? `; ${where}` : ''}`,
     ...on,
   }
 }
@@ -225,7 +237,7 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     ],
   }
   const deps = { now: () => clock.t + hardware.tapsWritten() * 2000, log: () => {} }
-  const agent = new Agent(config, deps)
+  let agent = new Agent(config, deps)
   explainMissedTap = async () => {
     const events = await database.db.accessEvent.findMany({ orderBy: { at: 'desc' }, take: 4 })
     const recent = events.map((e) => `${e.at.toISOString()} ${e.decision} ${e.reason}`).join(', ')
@@ -238,11 +250,21 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     await agent.start()
     await rights
 
-    // The server (and a broker of its own) on one core, the agent's side (with the
-    // baseline's echo) on the other(s).
-    const cores = keepServerApart([server.pid, ...(broker.pid ? [broker.pid] : [])], [hardware.echoPid])
+    // The server (and a broker of its own) on one core, the agent's side on the other(s).
+    const cores = keepServerApart([server.pid, ...(broker.pid ? [broker.pid] : [])])
     restoreCores = cores.restore
     const where = cores.apart ? 'server on a core of its own, as on its own machine' : 'server sharing the cores'
+    // The baseline is taken half before, half after the taps: the machine's quiet and busy
+    // moments weigh on both alike.
+    const bareHalf = async () => {
+      progress('agent: bare byte round trip over the pseudo-terminals')
+      await agent.stop() // free the serial ports for the baseline, then start again
+      const samples = await bareRoundTrip(hardware, rows(TAPS / 2))
+      agent = new Agent(config, deps)
+      await agent.start() // with the rights it kept on disk
+      return samples
+    }
+    const bare = await bareHalf()
 
     progress('agent: tap → relay with the server online')
     await tapToRelay(hardware, rows(100)) // warm-up (an even number: the machine ends off)
@@ -259,7 +281,8 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
       }
     }
     const online = await tapToRelay(hardware, rows(TAPS))
-    figures.push(tapFigure('tap_to_relay_p99_ms', online, common, where))
+    bare.push(...(await bareHalf()))
+    figures.push(tapFigure('tap_to_relay_p99_ms', online, bare, common, where))
 
     progress('agent: revocation → enforcement')
     // Let the server finish storing the taps first: the broker shares its process.
@@ -307,7 +330,7 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     if (!broker.url) {
       progress('agent: tap → relay with the server and broker gone')
       const offline = await tapToRelay(hardware, rows(TAPS))
-      figures.push(tapFigure('tap_to_relay_offline_p99_ms', offline, { db: null, broker: null }))
+      figures.push(tapFigure('tap_to_relay_offline_p99_ms', offline, bare, { db: null, broker: null }))
     }
     restoreCores()
 

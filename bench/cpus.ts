@@ -1,8 +1,7 @@
 // On a Pi the server runs on another machine: while tap → relay is measured, the server
 // (and a broker of its own) keep to one core, and the bench's process (the agent and the
-// load) with its pseudo-terminals' socat and the baseline's echo to the others, so the
-// server's work on the taps does not queue the agent behind it. With one core, or without
-// taskset, nothing changes.
+// load) with its pseudo-terminals' socat to the others, so the server's work on the taps
+// does not queue the agent behind it. With one core, or without taskset, nothing changes.
 import { execFileSync } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 
@@ -21,16 +20,10 @@ function ourSocats(): number[] {
   }
 }
 
-/**
- * Keeps `serverPids` on the last core and the agent's side (this process, its socats and
- * `agentPids`) on the others; returns the undo.
- */
-export function keepServerApart(
-  serverPids: number[],
-  agentPids: number[] = [],
-): { apart: boolean; restore: () => void } {
+/** Keeps `serverPids` on the last core and the agent's side on the others; returns the undo. */
+export function keepServerApart(serverPids: number[]): { apart: boolean; restore: () => void } {
   const cores = availableParallelism()
-  const agentSide = [process.pid, ...ourSocats(), ...agentPids]
+  const agentSide = [process.pid, ...ourSocats()]
   const all = `0-${cores - 1}`
   const restore = () => {
     for (const pid of [...serverPids, ...agentSide]) {

@@ -3,11 +3,7 @@
 // pseudo-terminals. On a thread of its own as the real devices are outside the agent: a
 // tap's time ends when the relay's bytes arrive, not when the agent's event loop, busy
 // with what it does after switching the relay (reporting the tap), would have let the
-// instrument see them.
-// The baseline, a bare byte round trip, goes through two more pseudo-terminal pairs of the
-// same kind and an echo process (bench/echo-process.ts) beside the agent, timed by this
-// thread the same way, one between each two taps: both see the same moments of the
-// machine (the server storing the taps, the disk, the other programs of the host).
+// instrument see them. The baseline is measured by the same thread the same way.
 // The far ends are opened as plain terminals (node:tty): serialport's native binding
 // cannot run on a second thread.
 import { once } from 'node:events'
@@ -19,17 +15,20 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { rdm6300Frame } from '../agent/devices/rdm6300.js'
 import { startSocat } from '../tests/helpers/socat.js'
 
-export type HardwareRequest = { kind: 'taps'; count: number; uid: string; meanGapMs: number } | { kind: 'close' }
+export type HardwareRequest =
+  | { kind: 'taps'; count: number; uid: string; meanGapMs: number }
+  | { kind: 'bytes'; count: number; meanGapMs: number }
+  | { kind: 'close' }
 export type HardwareReply =
-  | { kind: 'ready'; reader: string; relay: string; echoIn: string; echoOut: string }
-  | { kind: 'samples'; taps: number[]; bare: number[] }
+  | { kind: 'ready'; reader: string; relay: string }
+  | { kind: 'samples'; samples: number[] }
   | { kind: 'failed'; message: string; at: number }
   | { kind: 'closed' }
 
 /** How long a tap may take before the bench gives up on it. */
 const TIMEOUT_MS = 5000
 
-/** A socat pseudo-terminal pair: the agent (or the echo) opens `device`, this thread `peer`. */
+/** A socat pseudo-terminal pair: the agent opens `device`, this thread `peer`. */
 async function terminalPair(name: string) {
   const dir = mkdtempSync(join(tmpdir(), `fablab-bench-${name}-`))
   const [device, peer] = [join(dir, 'device'), join(dir, 'peer')]
@@ -82,48 +81,36 @@ async function terminalPair(name: string) {
 const port = parentPort!
 /** Taps written so far, shared with the agent's clock (the card leaves the field between taps). */
 const tapsWritten = (workerData as { tapsWritten: Int32Array }).tapsWritten
-const [reader, relay, echoIn, echoOut] = await Promise.all([
-  terminalPair('reader'),
-  terminalPair('relay'),
-  terminalPair('echo-in'),
-  terminalPair('echo-out'),
-])
+const [reader, relay] = await Promise.all([terminalPair('reader'), terminalPair('relay')])
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * `count` taps (the frame written on the reader's far end, timed until the relay's 4 bytes
- * arrive) and as many bare round trips (a byte through the echo), one after the other, at
- * random moments `meanGapMs` apart on average between taps (Poisson arrivals, as taps by
- * people who don't wait for each other; a late one is followed at once). Random, not
- * periodic: a period would line every tap up with the same moment of the agent's other
- * work (the server's acknowledgement of the tap before), which real taps, seconds apart,
- * never meet.
+ * Writes `payload` on the reader's far end and waits for `bytes` more on the relay's, `count`
+ * times, at random moments `meanGapMs` apart on average (Poisson arrivals, as taps by people
+ * who don't wait for each other; a late one is followed at once). Random, not periodic: a
+ * period would line every tap up with the same moment of the agent's other work (the
+ * server's acknowledgement of the tap before), which real taps, seconds apart, never meet.
  */
-async function tapsAndBare(count: number, frame: Buffer, meanGapMs: number) {
-  const taps: number[] = []
-  const bare: number[] = []
-  const byte = Buffer.from([0x55])
+async function roundTrips(count: number, payload: Buffer, bytes: number, meanGapMs: number, beforeEach = () => {}) {
   let due = performance.now()
-  for (let i = 0; i < 2 * count; i++) {
+  const samples: number[] = []
+  for (let i = 0; i < count; i++) {
     const wait = due - performance.now()
     if (wait > 0) await sleep(wait)
-    due += -Math.log(1 - Math.random()) * (meanGapMs / 2)
-    const tap = i % 2 === 0
-    // The agent's clock moves with the taps written (the card leaves the field between taps).
-    if (tap) Atomics.add(tapsWritten, 0, 1)
-    const [into, outOf, payload, bytes] = tap ? [reader, relay, frame, 4] : [echoIn, echoOut, byte, 1]
-    const before = outOf.received()
+    due += -Math.log(1 - Math.random()) * meanGapMs
+    beforeEach()
+    const before = relay.received()
     const start = performance.now()
-    await into.write(payload)
+    await reader.write(payload)
     try {
-      await outOf.waitBytes(before + bytes)
+      await relay.waitBytes(before + bytes)
     } catch (error) {
-      throw Object.assign(error as Error, { at: i >> 1, what: tap ? 'tap' : 'bare round trip' })
+      throw Object.assign(error as Error, { at: i })
     }
-    ;(tap ? taps : bare).push(performance.now() - start)
+    samples.push(performance.now() - start)
   }
-  return { taps, bare }
+  return samples
 }
 
 const reply = (message: HardwareReply) => port.postMessage(message)
@@ -134,15 +121,21 @@ port.on('message', async (message: HardwareRequest) => {
       case 'taps':
         return reply({
           kind: 'samples',
-          ...(await tapsAndBare(message.count, rdm6300Frame(message.uid), message.meanGapMs)),
+          samples: await roundTrips(message.count, rdm6300Frame(message.uid), 4, message.meanGapMs, () =>
+            Atomics.add(tapsWritten, 0, 1),
+          ),
+        })
+      case 'bytes':
+        return reply({
+          kind: 'samples',
+          samples: await roundTrips(message.count, Buffer.from([0x55]), 1, message.meanGapMs),
         })
       case 'close':
-        await Promise.all([reader, relay, echoIn, echoOut].map((pair) => pair.close()))
+        await Promise.all([reader.close(), relay.close()])
         return reply({ kind: 'closed' })
     }
   } catch (error) {
-    const { at, what } = error as { at?: number; what?: string }
-    reply({ kind: 'failed', message: `${what ?? 'hardware'}: ${(error as Error).message}`, at: at ?? -1 })
+    reply({ kind: 'failed', message: (error as Error).message, at: (error as { at?: number }).at ?? -1 })
   }
 })
-reply({ kind: 'ready', reader: reader.device, relay: relay.device, echoIn: echoIn.device, echoOut: echoOut.device })
+reply({ kind: 'ready', reader: reader.device, relay: relay.device })
