@@ -108,7 +108,7 @@ export class MachineController extends EventEmitter<ControllerEvents> {
     const running = this.session
     if (running && running.badgeUid === badgeUid) {
       this.reader.feedback('off')
-      // The tap and the end of the session it closes: one durable write, like a start.
+      // The tap and the end of the session it closes: one commit, like a start.
       await this.end('same_badge', () =>
         this.record('access.granted', { badgeUid, memberId: running.memberId, reason: 'session_end' }),
       )
@@ -187,8 +187,9 @@ export class MachineController extends EventEmitter<ControllerEvents> {
       busyMs: 0,
       aliveAt: now,
     }
-    // Recorded before the relay moves, in one durable write with the decision that opened it
-    // (one fsync on the tap's path, not three): a crash right after still knows the session.
+    // Recorded before the relay moves, in one commit with the decision that opened it (the
+    // store flushes it to disk right after, off the tap's way): a crash right after still
+    // knows the session.
     this.store.atomically(() => {
       decision?.recordDecision()
       this.record('session.started', {
@@ -241,7 +242,7 @@ export class MachineController extends EventEmitter<ControllerEvents> {
 
   /**
    * Records the session's end (after the tap that asked for it, if any) and forgets the
-   * session, in one durable write: one fsync on the tap's path.
+   * session, in one commit (flushed to disk right after, off the tap's way).
    */
   private finish(cause: EndCause, at: number, recordTap?: () => void) {
     const s = this.session

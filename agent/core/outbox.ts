@@ -58,7 +58,7 @@ export class AgentStore {
   commits = 0
   private syncedCommits = 0
   /** The highest sequence on disk: what may be sent. */
-  syncedSeq: number
+  private syncedSeq: number
   /** Flushes done: each one off the event loop. */
   syncs = 0
   private syncing = false
