@@ -29,6 +29,16 @@ const TAPS = 2000
  * of a load no reader makes, not a tap. The baseline goes at the same pace.
  */
 const TAP_GAP_MS = 5
+/**
+ * Taps made and dropped before the series with the server online, and bare round trips
+ * before each half of the baseline: a workshop's server and agent have run for days, not
+ * seconds. In the first seconds of taps after a start, the server, its ingest path cold,
+ * fell behind (the agent's outbox grew to ~650 events, then drained within 3 s), and the
+ * slowest taps (10–57 ms) all fell in those seconds: after the 100 taps of warm-up there
+ * were before, they made most of an online series' slowest 1 %. The offline series needs
+ * none (no server to fall behind, the agent's code warm from the online one).
+ */
+const WARM_UP = 1000
 
 /** Bare round trip: a byte written on the reader's far end, echoed by the near ends to the relay's far end. */
 async function bareRoundTrip(hardware: Hardware, count: number): Promise<number[]> {
@@ -36,6 +46,7 @@ async function bareRoundTrip(hardware: Hardware, count: number): Promise<number[
   const relayNear = new SerialPort({ path: hardware.relayDevice, baudRate: 9600 })
   await Promise.all([once(readerNear, 'open'), once(relayNear, 'open')])
   readerNear.on('data', (d: Buffer) => relayNear.write(d))
+  await hardware.bytes(rows(WARM_UP), TAP_GAP_MS)
   const samples = await hardware.bytes(count, TAP_GAP_MS)
   await Promise.all([new Promise((r) => readerNear.close(r)), new Promise((r) => relayNear.close(r))])
   return samples
@@ -267,7 +278,7 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     const bare = await bareHalf()
 
     progress('agent: tap → relay with the server online')
-    await tapToRelay(hardware, rows(100)) // warm-up (an even number: the machine ends off)
+    await tapToRelay(hardware, rows(WARM_UP)) // an even number: the machine ends off
     if (cores.apart && database.provider === 'postgresql') {
       // PostgreSQL is elsewhere too: the backends serving the server's connections, and its
       // own processes (WAL writer, checkpointer…), which have no database.
