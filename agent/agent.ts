@@ -77,6 +77,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       syncFile: deps.syncFile,
       onSyncError: (error) =>
         this.log('error', 'outbox not flushed to disk: sending it anyway', { error: error.message }),
+      onCheckpointError: (message) =>
+        this.log('warn', 'outbox checkpoint failed: tried again later', { error: message }),
     })
     this.rights = new RightsCache(config.dataDir, (config.rightsTtlHours ?? 24) * 3_600_000)
   }

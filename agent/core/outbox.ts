@@ -16,6 +16,7 @@ import { closeSync, constants, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, o
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { EventEnvelope } from '../../protocol/mqtt.js'
+import { Checkpointer } from './checkpointer.js'
 
 export interface StoredSession {
   machine: string
@@ -40,6 +41,10 @@ export interface AgentStoreOptions {
   syncFile?: (fd: number, done: (error: Error | null) => void) => void
   /** A flush to disk failed: what it covered is still sent to the server, its safest copy then. */
   onSyncError?: (error: Error) => void
+  /** A checkpoint failed (the WAL stays as it is, the next one tries again). */
+  onCheckpointError?: (message: string) => void
+  /** Tests only: each checkpoint waits until checkpointGate[0] is no longer 0. */
+  checkpointGate?: Int32Array
 }
 
 export class AgentStore {
@@ -54,6 +59,7 @@ export class AgentStore {
   private walFd: number
   private syncFile: NonNullable<AgentStoreOptions['syncFile']>
   private onSyncError: NonNullable<AgentStoreOptions['onSyncError']>
+  private checkpointer: Checkpointer
   /** Commits of events or sessions so far, and how many of them are on disk. */
   commits = 0
   private syncedCommits = 0
@@ -78,7 +84,7 @@ export class AgentStore {
     // off the event loop (requestSync). A checkpoint still flushes the WAL before it copies it.
     this.db.pragma('synchronous = NORMAL')
     // SQLite would move the WAL into the database (and fsync it) on whichever commit crosses
-    // 1 000 pages: now and then a tap's. The agent does it between taps (checkpointIfDue).
+    // 1 000 pages: now and then a tap's. The agent has it done on a thread (checkpointIfDue).
     this.db.pragma('wal_autocheckpoint = 0')
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, at TEXT NOT NULL, machine TEXT, body TEXT NOT NULL);
@@ -108,6 +114,7 @@ export class AgentStore {
     this.nextSeq = Math.max(maxRow.seq ?? 0, Number(this.meta('acked') ?? 0)) + 1
     this.syncFile = options.syncFile ?? ((fd, done) => fdatasync(fd, done))
     this.onSyncError = options.onSyncError ?? (() => {})
+    this.checkpointer = new Checkpointer(file, { gate: options.checkpointGate, onError: options.onCheckpointError })
     // What an earlier run committed is on disk before anything is sent; so is the WAL's name.
     this.walFd = openSync(`${file}-wal`, constants.O_RDONLY | constants.O_CREAT)
     fdatasyncSync(this.walFd)
@@ -183,14 +190,20 @@ export class AgentStore {
   }
 
   /**
-   * Moves the WAL into the database once it holds CHECKPOINT_COMMITS commits (a few hundred
-   * pages): called from the agent's timer, off any tap's way. Returns whether it did.
+   * Starts moving the WAL into the database once it holds CHECKPOINT_COMMITS commits (a
+   * few hundred pages), on the checkpointer's thread: called from the agent's timer, it
+   * returns at once, whether it started one.
    */
   checkpointIfDue(): boolean {
-    if (this.commitsSinceCheckpoint < CHECKPOINT_COMMITS) return false
-    this.db.pragma('wal_checkpoint(PASSIVE)')
+    if (this.closed || this.checkpointer.busy || this.commitsSinceCheckpoint < CHECKPOINT_COMMITS) return false
     this.commitsSinceCheckpoint = 0
+    void this.checkpointer.run()
     return true
+  }
+
+  /** Resolves when no checkpoint is under way. */
+  checkpointed(): Promise<void> {
+    return this.checkpointer.idle()
   }
 
   /** Runs fn in one transaction: what it records is committed (and synced) once, all or nothing. */
@@ -267,6 +280,7 @@ export class AgentStore {
     if (this.closed) return
     this.closed = true
     if (this.syncedCommits < this.commits) fdatasyncSync(this.walFd)
+    this.checkpointer.close()
     this.db.close()
     for (const waiter of this.syncWaiters.splice(0)) waiter.resolve()
     // A flush under way closes the WAL's descriptor when it ends (its number is still in use).

@@ -63,7 +63,7 @@ for (let i = 1; ; i++) {
     )
   })
 
-  it('moves the WAL into the database only when asked (between taps), never on a tap’s commit', () => {
+  it('moves the WAL into the database only when asked (between taps), never on a tap’s commit', async () => {
     const dir = tempDir()
     const store = new AgentStore(dir, 'wal-pi')
     const wal = () => statSync(join(dir, 'agent.db-wal')).size
@@ -72,6 +72,7 @@ for (let i = 1; ; i++) {
     for (let i = 0; i < 1200; i++) store.record('access.denied', 'laser-1', { i })
     expect(wal()).toBeGreaterThan(1200 * 4096)
     expect(store.checkpointIfDue()).toBe(true)
+    await store.checkpointed()
     expect(store.checkpointIfDue()).toBe(false) // nothing new since
     const size = wal()
     for (let i = 0; i < CHECKPOINT_COMMITS; i++) store.record('access.denied', 'laser-1', { i })
@@ -80,6 +81,30 @@ for (let i = 1; ; i++) {
     const reopened = new AgentStore(dir, 'wal-pi')
     expect(reopened.count()).toBe(1200 + CHECKPOINT_COMMITS)
     reopened.close()
+  })
+
+  it('moves the WAL into the database on a thread of its own: taps commit meanwhile, the event loop never waits', async () => {
+    const dir = tempDir()
+    const gate = new Int32Array(new SharedArrayBuffer(4))
+    const store = new AgentStore(dir, 'thread-pi', { checkpointGate: gate })
+    const database = () => statSync(join(dir, 'agent.db')).size
+    for (let i = 0; i < CHECKPOINT_COMMITS; i++) store.record('access.denied', 'laser-1', { i })
+    const before = database()
+    // The checkpoint is held on its thread: on the event loop it would have been done on return.
+    expect(store.checkpointIfDue()).toBe(true)
+    expect(database()).toBe(before)
+    // Taps commit while it waits, enough for another checkpoint: one at a time.
+    const tap = store.record('access.granted', 'laser-1', { during: true })
+    for (let i = 1; i < CHECKPOINT_COMMITS; i++) store.record('access.denied', 'laser-1', { i })
+    expect(store.checkpointIfDue()).toBe(false)
+    Atomics.store(gate, 0, 1)
+    Atomics.notify(gate, 0)
+    await store.checkpointed()
+    expect(database()).toBeGreaterThan(before) // the WAL's pages are in the database now
+    expect(store.checkpointIfDue()).toBe(true) // the taps made meanwhile: due now
+    await store.checkpointed()
+    expect(store.pending(1, tap.seq - 1)[0]?.body).toEqual({ during: true })
+    store.close()
   })
 
   it('never reuses a sequence after acknowledged events are dropped', async () => {
