@@ -35,8 +35,9 @@ const TAP_GAP_MS = 5
  * seconds. In the first seconds of taps after a start, the server, its ingest path cold,
  * fell behind (the agent's outbox grew to ~650 events, then drained within 3 s), and the
  * slowest taps (9–57 ms) fell in those seconds: after the 100 taps of warm-up there were
- * before, they made most of an online series' slowest 1 % (19 of 20 in one trace). The offline series needs
- * none (no server to fall behind, the agent's code warm from the online one).
+ * before, they made most of an online series' slowest 1 % (19 of 20 in one trace). The
+ * offline series needs none (no server to fall behind, the agent's code warm from the
+ * online one).
  */
 const WARM_UP = 1000
 

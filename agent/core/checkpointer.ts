@@ -42,15 +42,10 @@ export class Checkpointer {
     private options: CheckpointerOptions = {},
   ) {}
 
-  /** Whether a checkpoint is under way. */
-  get busy(): boolean {
-    return this.running !== null
-  }
-
-  /** Starts a checkpoint (the thread starts with the first); resolves when it ended. */
-  run(): Promise<void> {
-    if (this.running) return this.running
-    this.worker ??= this.start()
+  /** Starts a checkpoint unless one is under way (one at a time); returns whether it did. */
+  run(): boolean {
+    if (this.running) return false
+    this.worker ??= this.start() // with the first checkpoint, not at the agent's start
     const worker = this.worker
     this.running = new Promise<void>((resolve) => {
       const ended = (message: string | null) => {
@@ -69,7 +64,7 @@ export class Checkpointer {
     }).finally(() => {
       this.running = null
     })
-    return this.running
+    return true
   }
 
   /** Resolves when no checkpoint is under way. */

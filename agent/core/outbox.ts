@@ -195,9 +195,8 @@ export class AgentStore {
    * returns at once, whether it started one.
    */
   checkpointIfDue(): boolean {
-    if (this.closed || this.checkpointer.busy || this.commitsSinceCheckpoint < CHECKPOINT_COMMITS) return false
+    if (this.closed || this.commitsSinceCheckpoint < CHECKPOINT_COMMITS || !this.checkpointer.run()) return false
     this.commitsSinceCheckpoint = 0
-    void this.checkpointer.run()
     return true
   }
 
