@@ -33,6 +33,9 @@ export interface StoredSession {
   aliveAt: number
 }
 
+/** A commit this long or longer is counted as slow (commitTimes): a tap waited for it. */
+export const SLOW_COMMIT_MS = 1
+
 /** Commits the WAL may hold before the agent's timer moves it into the database. */
 export const CHECKPOINT_COMMITS = 200
 
@@ -45,6 +48,22 @@ export interface AgentStoreOptions {
   onCheckpointError?: (message: string) => void
   /** Tests only: each checkpoint waits until checkpointGate[0] is no longer 0. */
   checkpointGate?: Int32Array
+  /** Tests only: the clock commits are timed with (ms; default performance.now). */
+  clock?: () => number
+}
+
+/**
+ * How long the agent's commits took. A tap's relay waits for its commit, which returns as
+ * soon as the write is in the operating system; the kernel still holds it now and then (a
+ * block to read back before a partial write while a flush is under way, SQLite's flush of
+ * a restarted WAL's header), most on a busy or worn disk. The bench prints them with the
+ * tap figures; they are the slow taps the agent itself adds.
+ */
+export interface CommitTimes {
+  count: number
+  /** Commits that took SLOW_COMMIT_MS or more. */
+  slow: number
+  slowestMs: number
 }
 
 export class AgentStore {
@@ -67,6 +86,8 @@ export class AgentStore {
   private syncedSeq: number
   /** Flushes done: each one off the event loop. */
   syncs = 0
+  readonly commitTimes: CommitTimes = { count: 0, slow: 0, slowestMs: 0 }
+  private clock: () => number
   private syncing = false
   private closed = false
   private syncWaiters: { commits: number; resolve: () => void }[] = []
@@ -114,6 +135,7 @@ export class AgentStore {
     this.nextSeq = Math.max(maxRow.seq ?? 0, Number(this.meta('acked') ?? 0)) + 1
     this.syncFile = options.syncFile ?? ((fd, done) => fdatasync(fd, done))
     this.onSyncError = options.onSyncError ?? (() => {})
+    this.clock = options.clock ?? (() => performance.now())
     this.checkpointer = new Checkpointer(file, { gate: options.checkpointGate, onError: options.onCheckpointError })
     // What an earlier run committed is on disk before anything is sent; so is the WAL's name.
     this.walFd = openSync(`${file}-wal`, constants.O_RDONLY | constants.O_CREAT)
@@ -141,10 +163,27 @@ export class AgentStore {
       machine,
       body,
     }
-    this.sql.insert.run(event.seq, event.id, event.type, event.at, machine ?? null, JSON.stringify(body))
+    this.commit(() =>
+      this.sql.insert.run(event.seq, event.id, event.type, event.at, machine ?? null, JSON.stringify(body)),
+    )
     this.nextSeq++
     this.countWrite()
     return event
+  }
+
+  /** Runs a write that commits (unless inside atomically, whose own commit is timed), timed. */
+  private commit<T>(write: () => T): T {
+    if (this.db.inTransaction) return write()
+    const start = this.clock()
+    try {
+      return write()
+    } finally {
+      const ms = this.clock() - start
+      const times = this.commitTimes
+      times.count++
+      if (ms >= SLOW_COMMIT_MS) times.slow++
+      if (ms > times.slowestMs) times.slowestMs = ms
+    }
   }
 
   /** Commits since the WAL was last moved into the database. */
@@ -209,7 +248,7 @@ export class AgentStore {
   atomically<T>(fn: () => T): T {
     const before = this.nextSeq
     try {
-      const result = this.db.transaction(fn)()
+      const result = this.commit(this.db.transaction(fn))
       this.countWrite()
       return result
     } catch (error) {
@@ -248,10 +287,12 @@ export class AgentStore {
    * lost to a power cut only sends those events again, and the server stores each event once.
    */
   ack(seq: number) {
-    this.db.transaction(() => {
-      this.sql.trim.run(seq)
-      this.sql.acked.run(String(seq))
-    })()
+    this.commit(
+      this.db.transaction(() => {
+        this.sql.trim.run(seq)
+        this.sql.acked.run(String(seq))
+      }),
+    )
     this.commitsSinceCheckpoint++
   }
 
@@ -260,12 +301,12 @@ export class AgentStore {
   }
 
   saveSession(session: StoredSession) {
-    this.sql.saveSession.run(session.machine, JSON.stringify(session))
+    this.commit(() => this.sql.saveSession.run(session.machine, JSON.stringify(session)))
     this.countWrite()
   }
 
   clearSession(machine: string) {
-    this.sql.clearSession.run(machine)
+    this.commit(() => this.sql.clearSession.run(machine))
     this.countWrite()
   }
 

@@ -183,6 +183,37 @@ describe('outbox flushes to disk', () => {
 /** A valid snapshot with no members, machines or bookings. */
 const emptySnapshot = (version: number) => testSnapshot({ version })
 
+describe('outbox commit times', () => {
+  it('times each commit once (a transaction as one) and counts those a tap would have waited for', () => {
+    // Start and end of each commit: record 0.2 ms, atomically 3.5 ms (two writes inside,
+    // timed as one), saveSession 0.4 ms, ack 1 ms, clearSession 0.1 ms.
+    const readings = [0, 0.2, 10, 13.5, 20, 20.4, 30, 31, 40, 40.1]
+    const store = new AgentStore(tempDir(), 'timed-pi', { clock: () => readings.shift()! })
+    store.record('access.granted', 'laser-1', {})
+    store.atomically(() => {
+      store.record('session.started', 'laser-1', {})
+      store.saveSession({
+        machine: 'laser-1',
+        sessionId: 's1',
+        memberId: null,
+        memberName: null,
+        badgeUid: null,
+        bookingId: null,
+        startedAt: 0,
+        until: null,
+        busyMs: 0,
+        aliveAt: 0,
+      })
+    })
+    store.saveSession({ ...store.session('laser-1')!, aliveAt: 1 })
+    store.ack(1)
+    store.clearSession('laser-1')
+    expect(readings).toEqual([])
+    expect(store.commitTimes).toEqual({ count: 5, slow: 2, slowestMs: 3.5 })
+    store.close()
+  })
+})
+
 describe('rights cache', () => {
   it('survives a restart, and a damaged file means no rights rather than a crash', async () => {
     const dir = tempDir()
