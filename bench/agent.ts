@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { SerialPort } from 'serialport'
 import { Agent } from '../agent/agent.js'
 import type { AgentConfig } from '../agent/core/config.js'
+import { type CommitTimes, SLOW_COMMIT_MS } from '../agent/core/outbox.js'
 import { decide } from '../protocol/access-policy.js'
 import { agentTopic } from '../protocol/mqtt.js'
 import { indexRights, type RightsSnapshot } from '../protocol/rights.js'
@@ -53,10 +54,21 @@ async function bareRoundTrip(hardware: Hardware, count: number): Promise<number[
   return samples
 }
 
-/** A tap → relay figure: its p99 against the bare round trip's, with p50s and overheads in the note. */
+/**
+ * The taps of a series, and the agent's commits meanwhile (counted from zero): a tap's
+ * relay waits for its commit, and the commits the kernel held are the slow taps the agent
+ * itself adds (see CommitTimes).
+ */
+async function tapSeries(hardware: Hardware, agent: Agent, count: number) {
+  Object.assign(agent.store.commitTimes, { count: 0, slow: 0, slowestMs: 0 } satisfies CommitTimes)
+  const taps = await tapToRelay(hardware, count)
+  return { taps, commits: { ...agent.store.commitTimes } }
+}
+
+/** A tap → relay figure: its p99 against the bare round trip's, with p50s, overheads and the agent's slow commits in the note. */
 function tapFigure(
   name: string,
-  taps: number[],
+  { taps, commits }: Awaited<ReturnType<typeof tapSeries>>,
   bare: number[],
   on: { db: string | null; broker: string | null },
   where?: string,
@@ -70,7 +82,7 @@ function tapFigure(
     baseline,
     ratio: ratio(value, baseline),
     target: 'overhead ≤ 2 ms',
-    note: `p50 ${at(taps, 50)} ms (bare ${at(bare, 50)}); overhead p50 ${round(at(taps, 50) - at(bare, 50), 3)} ms, p99 ${round(value - baseline, 3)} ms; ${taps.length} taps ${TAP_GAP_MS} ms apart on average${where ? `; ${where}` : ''}`,
+    note: `p50 ${at(taps, 50)} ms (bare ${at(bare, 50)}); overhead p50 ${round(at(taps, 50) - at(bare, 50), 3)} ms, p99 ${round(value - baseline, 3)} ms; ${taps.length} taps ${TAP_GAP_MS} ms apart on average; the agent's commits: ${commits.slow} of ${commits.count} took ≥ ${SLOW_COMMIT_MS} ms (slowest ${round(commits.slowestMs, 2)} ms)${where ? `; ${where}` : ''}`,
     ...on,
   }
 }
@@ -292,7 +304,7 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
         cores.restore()
       }
     }
-    const online = await tapToRelay(hardware, rows(TAPS))
+    const online = await tapSeries(hardware, agent, rows(TAPS))
     bare.push(...(await bareHalf()))
     figures.push(tapFigure('tap_to_relay_p99_ms', online, bare, common, where))
 
@@ -341,7 +353,7 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     // The agent alone: measured once, with the embedded broker gone with the server.
     if (!broker.url) {
       progress('agent: tap → relay with the server and broker gone')
-      const offline = await tapToRelay(hardware, rows(TAPS))
+      const offline = await tapSeries(hardware, agent, rows(TAPS))
       figures.push(tapFigure('tap_to_relay_offline_p99_ms', offline, bare, { db: null, broker: null }))
     }
     restoreCores()
