@@ -163,20 +163,24 @@ export class AgentStore {
       machine,
       body,
     }
-    this.commit(() =>
-      this.sql.insert.run(event.seq, event.id, event.type, event.at, machine ?? null, JSON.stringify(body)),
-    )
-    this.nextSeq++
-    this.countWrite()
+    this.commit(() => {
+      this.sql.insert.run(event.seq, event.id, event.type, event.at, machine ?? null, JSON.stringify(body))
+      this.nextSeq++ // before the flush is asked for: it covers the sequences given so far
+    })
     return event
   }
 
-  /** Runs a write that commits (unless inside atomically, whose own commit is timed), timed. */
-  private commit<T>(write: () => T): T {
+  /**
+   * Runs a write that commits, timed, and counts it for the next checkpoint; a commit of
+   * events or sessions is flushed to disk in the background, an acknowledgement's is not
+   * (see ack). Inside atomically, whose own commit does all that, it only runs the write.
+   */
+  private commit<T>(write: () => T, flush = true): T {
     if (this.db.inTransaction) return write()
     const start = this.clock()
+    let result: T
     try {
-      return write()
+      result = write()
     } finally {
       const ms = this.clock() - start
       const times = this.commitTimes
@@ -184,18 +188,16 @@ export class AgentStore {
       if (ms >= SLOW_COMMIT_MS) times.slow++
       if (ms > times.slowestMs) times.slowestMs = ms
     }
+    this.commitsSinceCheckpoint++
+    if (flush) {
+      this.commits++
+      this.requestSync()
+    }
+    return result
   }
 
   /** Commits since the WAL was last moved into the database. */
   private commitsSinceCheckpoint = 0
-  /** After a commit of events or sessions: counted, and flushed to disk in the background. */
-  private countWrite() {
-    if (this.db.inTransaction) return
-    this.commits++
-    this.commitsSinceCheckpoint++
-    this.requestSync()
-  }
-
   /**
    * Flushes the WAL on the thread pool; commits made meanwhile share the next flush (one
    * at a time: a burst of taps costs a flush or two, not one each).
@@ -249,7 +251,6 @@ export class AgentStore {
     const before = this.nextSeq
     try {
       const result = this.commit(this.db.transaction(fn))
-      this.countWrite()
       return result
     } catch (error) {
       this.nextSeq = before // the rolled-back events never existed
@@ -292,8 +293,8 @@ export class AgentStore {
         this.sql.trim.run(seq)
         this.sql.acked.run(String(seq))
       }),
+      false,
     )
-    this.commitsSinceCheckpoint++
   }
 
   count(): number {
@@ -302,12 +303,10 @@ export class AgentStore {
 
   saveSession(session: StoredSession) {
     this.commit(() => this.sql.saveSession.run(session.machine, JSON.stringify(session)))
-    this.countWrite()
   }
 
   clearSession(machine: string) {
     this.commit(() => this.sql.clearSession.run(machine))
-    this.countWrite()
   }
 
   session(machine: string): StoredSession | null {
