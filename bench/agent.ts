@@ -1,12 +1,11 @@
 // Agent figures: tap → relay over pseudo-terminals (server online and offline) against a
-// bare byte round trip through the same pseudo-terminals; decision time at 10 000 members
+// bare byte round trip over pseudo-terminals of the same kind, timed in turn with the taps; decision time at 10 000 members
 // against a bare Map lookup; revocation → enforcement against a bare MQTT round trip;
 // a 10 000-event offline backlog drained against 10 000 bare MQTT messages.
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SerialPort } from 'serialport'
 import { Agent } from '../agent/agent.js'
 import type { AgentConfig } from '../agent/core/config.js'
 import { type CommitTimes, SLOW_COMMIT_MS } from '../agent/core/outbox.js'
@@ -27,49 +26,36 @@ const TAPS = 2000
  * up). Back to back, each written as soon as the relay moved for the one before, they kept
  * the agent's core and the server busy all along (the agent waited for the CPU a third of
  * the time, the server's acknowledgements lagged 500 ms): the tail then measured the queue
- * of a load no reader makes, not a tap. The baseline goes at the same pace.
+ * of a load no reader makes, not a tap. The bare round trips go at the same pace, in turn
+ * with the taps.
  */
 const TAP_GAP_MS = 5
 /**
- * Taps made and dropped before the series with the server online, and bare round trips
- * before each half of the baseline: a workshop's server and agent have run for days, not
- * seconds. In the first seconds of taps after a start, the server, its ingest path cold,
- * fell behind (the agent's outbox grew to ~650 events, then drained within 3 s), and the
- * slowest taps (9–57 ms) fell in those seconds: after the 100 taps of warm-up there were
- * before, they made most of an online series' slowest 1 % (19 of 20 in one trace). The
- * offline series needs none (no server to fall behind, the agent's code warm from the
- * online one).
+ * Taps made and dropped before the series with the server online: a workshop's server and
+ * agent have run for days, not seconds. In the first seconds of taps after a start, the
+ * server, its ingest path cold, fell behind (the agent's outbox grew to ~650 events, then
+ * drained within 3 s), and the slowest taps (9–57 ms) fell in those seconds: after the 100
+ * taps of warm-up there were before, they made most of an online series' slowest 1 % (19 of
+ * 20 in one trace). The offline series needs none (no server to fall behind, the agent's
+ * code warm from the online one).
  */
 const WARM_UP = 1000
 
-/** Bare round trip: a byte written on the reader's far end, echoed by the near ends to the relay's far end. */
-async function bareRoundTrip(hardware: Hardware, count: number): Promise<number[]> {
-  const readerNear = new SerialPort({ path: hardware.readerDevice, baudRate: 9600 })
-  const relayNear = new SerialPort({ path: hardware.relayDevice, baudRate: 9600 })
-  await Promise.all([once(readerNear, 'open'), once(relayNear, 'open')])
-  readerNear.on('data', (d: Buffer) => relayNear.write(d))
-  await hardware.bytes(rows(WARM_UP), TAP_GAP_MS)
-  const samples = await hardware.bytes(count, TAP_GAP_MS)
-  await Promise.all([new Promise((r) => readerNear.close(r)), new Promise((r) => relayNear.close(r))])
-  return samples
-}
-
 /**
- * The taps of a series, and the agent's commits meanwhile (counted from zero): a tap's
- * relay waits for its commit, and the commits the kernel held are the slow taps the agent
- * itself adds (see CommitTimes).
+ * The taps of a series with their baseline, timed in turn, and the agent's commits
+ * meanwhile (counted from zero): a tap's relay waits for its commit, and the commits the
+ * kernel held are the slow taps the agent itself adds (see CommitTimes).
  */
 async function tapSeries(hardware: Hardware, agent: Agent, count: number) {
   Object.assign(agent.store.commitTimes, { count: 0, slow: 0, slowestMs: 0 } satisfies CommitTimes)
-  const taps = await tapToRelay(hardware, count)
-  return { taps, commits: { ...agent.store.commitTimes } }
+  const { taps, bare } = await tapToRelay(hardware, count)
+  return { taps, bare, commits: { ...agent.store.commitTimes } }
 }
 
 /** A tap → relay figure: its p99 against the bare round trip's, with p50s, overheads and the agent's slow commits in the note. */
 function tapFigure(
   name: string,
-  { taps, commits }: Awaited<ReturnType<typeof tapSeries>>,
-  bare: number[],
+  { taps, bare, commits }: Awaited<ReturnType<typeof tapSeries>>,
   on: { db: string | null; broker: string | null },
   where?: string,
 ): Figure {
@@ -92,7 +78,7 @@ let explainMissedTap: () => Promise<string> = async () => ''
 
 async function tapToRelay(hardware: Hardware, count: number) {
   try {
-    return await hardware.taps(count, '0A0012AB34', TAP_GAP_MS)
+    return await hardware.series(count, '0A0012AB34', TAP_GAP_MS)
   } catch (error) {
     throw new Error(`${(error as Error).message} at tap ${(error as { at: number }).at}; ${await explainMissedTap()}`)
   }
@@ -261,7 +247,7 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     ],
   }
   const deps = { now: () => clock.t + hardware.tapsWritten() * 2000, log: () => {} }
-  let agent = new Agent(config, deps)
+  const agent = new Agent(config, deps)
   explainMissedTap = async () => {
     const events = await database.db.accessEvent.findMany({ orderBy: { at: 'desc' }, take: 4 })
     const recent = events.map((e) => `${e.at.toISOString()} ${e.decision} ${e.reason}`).join(', ')
@@ -278,19 +264,7 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     const cores = keepServerApart([server.pid, ...(broker.pid ? [broker.pid] : [])])
     restoreCores = cores.restore
     const where = cores.apart ? 'server on a core of its own, as on its own machine' : 'server sharing the cores'
-    // The baseline is taken half before, half after the taps: the machine's quiet and busy
-    // moments weigh on both alike.
-    const bareHalf = async () => {
-      progress('agent: bare byte round trip over the pseudo-terminals')
-      await agent.stop() // free the serial ports for the baseline, then start again
-      const samples = await bareRoundTrip(hardware, rows(TAPS / 2))
-      agent = new Agent(config, deps)
-      await agent.start() // with the rights it kept on disk
-      return samples
-    }
-    const bare = await bareHalf()
-
-    progress('agent: tap → relay with the server online')
+    progress('agent: tap → relay with the server online (and the bare round trip in turn)')
     await tapToRelay(hardware, rows(WARM_UP)) // an even number: the machine ends off
     if (cores.apart && database.provider === 'postgresql') {
       // PostgreSQL is elsewhere too: the backends serving the server's connections, and its
@@ -305,8 +279,7 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
       }
     }
     const online = await tapSeries(hardware, agent, rows(TAPS))
-    bare.push(...(await bareHalf()))
-    figures.push(tapFigure('tap_to_relay_p99_ms', online, bare, common, where))
+    figures.push(tapFigure('tap_to_relay_p99_ms', online, common, where))
 
     progress('agent: revocation → enforcement')
     // Let the server finish storing the taps first: the broker shares its process.
@@ -352,9 +325,9 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     await server.kill()
     // The agent alone: measured once, with the embedded broker gone with the server.
     if (!broker.url) {
-      progress('agent: tap → relay with the server and broker gone')
+      progress('agent: tap → relay with the server and broker gone (and the bare round trip in turn)')
       const offline = await tapSeries(hardware, agent, rows(TAPS))
-      figures.push(tapFigure('tap_to_relay_offline_p99_ms', offline, bare, { db: null, broker: null }))
+      figures.push(tapFigure('tap_to_relay_offline_p99_ms', offline, { db: null, broker: null }))
     }
     restoreCores()
 

@@ -1,9 +1,10 @@
 // The hardware of the tap → relay figures, on a thread of its own: the RDM6300 reader's
 // far end (frames written) and the LCUS board's (commands read), over socat's
-// pseudo-terminals. On a thread of its own as the real devices are outside the agent: a
-// tap's time ends when the relay's bytes arrive, not when the agent's event loop, busy
-// with what it does after switching the relay (reporting the tap), would have let the
-// instrument see them. The baseline is measured by the same thread the same way.
+// pseudo-terminals; and the baseline's two lines, joined by bench/echo-process.ts, whose
+// bytes it times in turn with the taps, at the same moments. On a thread of its own as the
+// real devices are outside the agent: a tap's time ends when the relay's bytes arrive, not
+// when the agent's event loop, busy with what it does after switching the relay
+// (reporting the tap), would have let the instrument see them.
 // The far ends are opened as plain terminals (node:tty): serialport's native binding
 // cannot run on a second thread.
 import { once } from 'node:events'
@@ -15,18 +16,17 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { rdm6300Frame } from '../agent/devices/rdm6300.js'
 import { startSocat } from '../tests/helpers/socat.js'
 
-export type HardwareRequest =
-  | { kind: 'taps'; count: number; uid: string; meanGapMs: number }
-  | { kind: 'bytes'; count: number; meanGapMs: number }
-  | { kind: 'close' }
+export type HardwareRequest = { kind: 'series'; count: number; uid: string; meanGapMs: number } | { kind: 'close' }
 export type HardwareReply =
-  | { kind: 'ready'; reader: string; relay: string }
-  | { kind: 'samples'; samples: number[] }
+  | { kind: 'ready'; reader: string; relay: string; echoFrom: string; echoTo: string }
+  | { kind: 'samples'; taps: number[]; bare: number[] }
   | { kind: 'failed'; message: string; at: number }
   | { kind: 'closed' }
 
 /** How long a tap may take before the bench gives up on it. */
 const TIMEOUT_MS = 5000
+
+type Line = Awaited<ReturnType<typeof terminalPair>>
 
 /** A socat pseudo-terminal pair: the agent opens `device`, this thread `peer`. */
 async function terminalPair(name: string) {
@@ -81,36 +81,51 @@ async function terminalPair(name: string) {
 const port = parentPort!
 /** Taps written so far, shared with the agent's clock (the card leaves the field between taps). */
 const tapsWritten = (workerData as { tapsWritten: Int32Array }).tapsWritten
-const [reader, relay] = await Promise.all([terminalPair('reader'), terminalPair('relay')])
+const [reader, relay, echoFrom, echoTo] = (await Promise.all(
+  ['reader', 'relay', 'echo-from', 'echo-to'].map((name) => terminalPair(name)),
+)) as [Line, Line, Line, Line]
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Writes `payload` on the reader's far end and waits for `bytes` more on the relay's, `count`
- * times, at random moments `meanGapMs` apart on average (Poisson arrivals, as taps by people
- * who don't wait for each other; a late one is followed at once). Random, not periodic: a
- * period would line every tap up with the same moment of the agent's other work (the
- * server's acknowledgement of the tap before), which real taps, seconds apart, never meet.
+ * `count` taps (an RDM6300 frame of `uid` on the reader, timed until the relay's 4-byte
+ * command arrives) and `count` bare round trips (a byte through the echo process, timed until
+ * it comes back on the other line), shuffled, at random moments (Poisson arrivals, as taps
+ * by people who don't wait for each other; a late one is followed at once) so that taps
+ * come `meanGapMs` apart on average. Random, not periodic: a period would line every tap up
+ * with the same moment of the agent's other work (the server's acknowledgement of the tap
+ * before), which real taps, seconds apart, never meet. In turn, so the baseline meets the
+ * machine's quiet and busy moments (the server's work on the taps, the host's neighbours)
+ * as the taps do.
  */
-async function roundTrips(count: number, payload: Buffer, bytes: number, meanGapMs: number, beforeEach = () => {}) {
+async function series(count: number, uid: string, meanGapMs: number) {
+  const kinds = [...Array<'tap'>(count).fill('tap'), ...Array<'bare'>(count).fill('bare')]
+  for (let i = kinds.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!]
+  }
+  const frame = rdm6300Frame(uid)
+  const bareByte = Buffer.from([0x55])
+  const taps: number[] = []
+  const bare: number[] = []
   let due = performance.now()
-  const samples: number[] = []
-  for (let i = 0; i < count; i++) {
+  for (const [i, kind] of kinds.entries()) {
     const wait = due - performance.now()
     if (wait > 0) await sleep(wait)
-    due += -Math.log(1 - Math.random()) * meanGapMs
-    beforeEach()
-    const before = relay.received()
+    due += (-Math.log(1 - Math.random()) * meanGapMs) / 2 // two arrivals (a tap, a byte) per gap
+    const [from, to, payload, bytes] = kind === 'tap' ? [reader, relay, frame, 4] : [echoFrom, echoTo, bareByte, 1]
+    if (kind === 'tap') Atomics.add(tapsWritten, 0, 1)
+    const before = to.received()
     const start = performance.now()
-    await reader.write(payload)
+    await from.write(payload)
     try {
-      await relay.waitBytes(before + bytes)
+      await to.waitBytes(before + bytes)
     } catch (error) {
-      throw Object.assign(error as Error, { at: i })
+      throw Object.assign(error as Error, { at: i, message: `${kind}: ${(error as Error).message}` })
     }
-    samples.push(performance.now() - start)
+    ;(kind === 'tap' ? taps : bare).push(performance.now() - start)
   }
-  return samples
+  return { taps, bare }
 }
 
 const reply = (message: HardwareReply) => port.postMessage(message)
@@ -118,24 +133,14 @@ const reply = (message: HardwareReply) => port.postMessage(message)
 port.on('message', async (message: HardwareRequest) => {
   try {
     switch (message.kind) {
-      case 'taps':
-        return reply({
-          kind: 'samples',
-          samples: await roundTrips(message.count, rdm6300Frame(message.uid), 4, message.meanGapMs, () =>
-            Atomics.add(tapsWritten, 0, 1),
-          ),
-        })
-      case 'bytes':
-        return reply({
-          kind: 'samples',
-          samples: await roundTrips(message.count, Buffer.from([0x55]), 1, message.meanGapMs),
-        })
+      case 'series':
+        return reply({ kind: 'samples', ...(await series(message.count, message.uid, message.meanGapMs)) })
       case 'close':
-        await Promise.all([reader.close(), relay.close()])
+        await Promise.all([reader, relay, echoFrom, echoTo].map((line) => line.close()))
         return reply({ kind: 'closed' })
     }
   } catch (error) {
     reply({ kind: 'failed', message: (error as Error).message, at: (error as { at?: number }).at ?? -1 })
   }
 })
-reply({ kind: 'ready', reader: reader.device, relay: relay.device })
+reply({ kind: 'ready', reader: reader.device, relay: relay.device, echoFrom: echoFrom.device, echoTo: echoTo.device })

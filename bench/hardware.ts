@@ -1,6 +1,9 @@
 // The main thread's side of bench/hardware-worker.ts: starts the thread (TypeScript, through
-// tsx's loader), and asks it for taps or bare byte round trips.
+// tsx's loader) and the baseline's echo process (bench/echo-process.ts), and asks the thread
+// for series of taps and bare round trips in turn.
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { createInterface } from 'node:readline'
 import { Worker } from 'node:worker_threads'
 import type { HardwareReply, HardwareRequest } from './hardware-worker.js'
 
@@ -8,13 +11,29 @@ export interface Hardware {
   /** The devices the agent opens (the reader's and the LCUS board's near ends). */
   readerDevice: string
   relayDevice: string
+  /** The echo process's pid: it belongs with the agent's side (bench/cpus.ts). */
+  echoPid: number
   /** Taps written so far. */
   tapsWritten(): number
-  /** `count` RDM6300 frames of `uid`, `meanGapMs` apart on average, each timed (ms) until the relay's 4-byte command arrived. */
-  taps(count: number, uid: string, meanGapMs: number): Promise<number[]>
-  /** `count` single bytes written on the reader's far end, `meanGapMs` apart on average, each timed until it reaches the relay's. */
-  bytes(count: number, meanGapMs: number): Promise<number[]>
+  /**
+   * `count` RDM6300 frames of `uid`, `meanGapMs` apart on average, each timed (ms) until the
+   * relay's 4-byte command arrived; and, in turn with them, `count` bare round trips (a byte
+   * through the echo process, timed until it came back).
+   */
+  series(count: number, uid: string, meanGapMs: number): Promise<{ taps: number[]; bare: number[] }>
   close(): Promise<void>
+}
+
+/** The echo process between two devices; resolves once both are open. */
+async function startEcho(from: string, to: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/echo-process.ts', from, to], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', () => resolve())
+    child.once('exit', (code) => reject(new Error(`bench echo exited with ${code} before it was ready`)))
+  })
+  return child
 }
 
 export async function startHardware(): Promise<Hardware> {
@@ -33,20 +52,24 @@ export async function startHardware(): Promise<Hardware> {
     if (reply.kind === 'failed') throw Object.assign(new Error(reply.message), { at: reply.at })
     return reply
   }
-  const samples = async (request: HardwareRequest) => {
-    const reply = await ask(request)
-    if (reply.kind !== 'samples') throw new Error(`hardware: ${reply.kind} instead of samples`)
-    return reply.samples
-  }
   const ready = await next()
   if (ready.kind !== 'ready') throw new Error(`hardware: ${ready.kind} instead of ready`)
+  const echo = await startEcho(ready.echoFrom, ready.echoTo)
   return {
     readerDevice: ready.reader,
     relayDevice: ready.relay,
+    echoPid: echo.pid!,
     tapsWritten: () => Atomics.load(tapsWritten, 0),
-    taps: (count, uid, meanGapMs) => samples({ kind: 'taps', count, uid, meanGapMs }),
-    bytes: (count, meanGapMs) => samples({ kind: 'bytes', count, meanGapMs }),
+    series: async (count, uid, meanGapMs) => {
+      const reply = await ask({ kind: 'series', count, uid, meanGapMs })
+      if (reply.kind !== 'samples') throw new Error(`hardware: ${reply.kind} instead of samples`)
+      return { taps: reply.taps, bare: reply.bare }
+    },
     close: async () => {
+      if (echo.exitCode === null) {
+        echo.kill('SIGTERM')
+        await once(echo, 'exit')
+      }
       await ask({ kind: 'close' })
       await worker.terminate()
     },
