@@ -127,11 +127,19 @@ function converterFor(statement: BetterSqlite3.Statement): HotStatement['convert
 interface PgConnection {
   pool: pg.Pool | null
   direct: number
+  /** Statements sent through Prisma that may write (BEGIN and reads aside). */
+  writes: number
   /** Statement names by SQL text (a handful of fixed texts). */
   names: Map<string, string>
   changes: PgChangeFeed
 }
 const pgConnections = new WeakMap<object, PgConnection>()
+
+/** Statements that may write sent through Prisma on PostgreSQL (null on SQLite), for tests. */
+export const pgWrites = (db: Db): number | null => pgConnections.get(db)?.writes ?? null
+
+/** Whether the client is on PostgreSQL (else SQLite). */
+export const isPostgres = (db: Db): boolean => pgConnections.has(db)
 
 /** Hot reads answered by the driver itself (both databases), for tests and operators. */
 export const directReads = (db: Db): number =>
@@ -218,16 +226,16 @@ export async function openDb(url: string): Promise<Db> {
   ])
   const adapter = new PrismaPg({ connectionString: url })
   const changes = new PgChangeFeed(url)
-  const connection: PgConnection = { pool: null, direct: 0, names: new Map(), changes }
+  const connection: PgConnection = { pool: null, direct: 0, writes: 0, names: new Map(), changes }
   const connect = adapter.connect.bind(adapter)
   adapter.connect = async () => {
     const opened = await connect()
     connection.pool = opened.underlyingDriver() as pg.Pool
-    noteWrites(opened, changes, false)
+    noteWrites(opened, connection, false)
     const startTransaction = opened.startTransaction.bind(opened)
     opened.startTransaction = async (isolationLevel) => {
       const transaction = await startTransaction(isolationLevel)
-      noteWrites(transaction, changes, true)
+      noteWrites(transaction, connection, true)
       return transaction
     }
     return opened
@@ -253,13 +261,15 @@ export async function openDb(url: string): Promise<Db> {
  * commit, so booking commits do not queue on PostgreSQL's notification lock while their WAL
  * is flushed; one round trip more per write.
  */
-function noteWrites(queryable: object, changes: PgChangeFeed, inTransaction: boolean) {
+function noteWrites(queryable: object, connection: PgConnection, inTransaction: boolean) {
+  const changes = connection.changes
   type PerformIO = (query: { sql: string }) => Promise<unknown>
   const target = queryable as { performIO: PerformIO; client: Pick<pg.Pool, 'query'> }
   const performIO = target.performIO.bind(queryable)
   target.performIO = async (query) => {
     const writes = !/^\s*(SELECT|BEGIN)\b/i.test(query.sql)
     const commits = writes && (!inTransaction || /^\s*COMMIT\b/i.test(query.sql))
+    if (writes) connection.writes++
     let result: unknown
     try {
       result = await performIO(query)

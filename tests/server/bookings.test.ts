@@ -1,7 +1,11 @@
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pgWrites } from '../../server/db/client.js'
+import type { Booking } from '../../server/db/generated/sqlite/client.js'
 import { hashSecret } from '../../server/lib/secrets.js'
 import { localDayStart } from '../../server/lib/time.js'
+import { saveBooking } from '../../server/services/bookings.js'
+import { createTestDatabase } from '../helpers/database.js'
 import { startTestServer, type TestClient, type TestServer } from '../helpers/server.js'
 
 let server: TestServer
@@ -246,6 +250,42 @@ describe('bookings under concurrency', () => {
       where: { machine: { slug: 'cnc-1' }, status: 'confirmed' },
     })
     expect(stored).toBe(1)
+  })
+})
+
+describe('a booking’s write', () => {
+  it('is one statement on PostgreSQL (the procedure save_booking, one round trip), a transaction on SQLite', async () => {
+    // A database of its own, no server: nothing else writes meanwhile (rights publications…).
+    const database = await createTestDatabase()
+    try {
+      const db = database.db
+      const space = await db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
+      const machine = await db.machine.findFirstOrThrow({ where: { spaceId: space.id, slug: 'printer-1' } })
+      const member = await db.membership.findFirstOrThrow({
+        where: { spaceId: space.id, person: { email: 'staff@demo.fablab' } },
+      })
+      const draft = (start: string, end: string, moving?: Booking) => ({
+        ...{ space, machine, member, byStaff: true, now: new Date(), moving },
+        ...{ start: new Date(start), end: new Date(end) },
+      })
+      const before = pgWrites(db)
+      const booked = await saveBooking(db, draft(paris(9, 10), paris(9, 11)), { note: 'first' })
+      const moved = await saveBooking(db, draft(paris(9, 12), paris(9, 13), booked), {})
+      await expect(saveBooking(db, draft(paris(9, 12, 30), paris(9, 14)), {})).rejects.toMatchObject({
+        code: 'BOOKING_CONFLICT',
+      })
+      const stored = await db.booking.findUniqueOrThrow({ where: { id: booked.id } })
+      expect(stored).toEqual(moved)
+      expect(stored).toMatchObject({ start: new Date(paris(9, 12)), end: new Date(paris(9, 13)), note: 'first' })
+      if (database.provider === 'sqlite') {
+        expect(before).toBeNull() // SQLite writes in the process: no round trip to save
+        return
+      }
+      // One statement each (the refused one too), instead of BEGIN, two statements and COMMIT.
+      expect(pgWrites(db)! - before!).toBe(3)
+    } finally {
+      await database.drop()
+    }
   })
 })
 
