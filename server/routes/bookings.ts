@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { Db } from '../db/client.js'
-import type { Booking, Machine, Membership, Person } from '../db/generated/sqlite/client.js'
+import { type Db, hotRows } from '../db/client.js'
+import { type Booking, type Machine, type Membership, type Person, Prisma } from '../db/generated/sqlite/client.js'
 import { AppError, forbidden, notFound } from '../lib/errors.js'
 import { checkBookingRules, type ListedBooking, listBookings, saveBooking } from '../services/bookings.js'
 import { encodeAnswer, PlanningCache, planningEtag, planningVersion } from '../services/planning-cache.js'
@@ -55,8 +55,12 @@ const withParts = (
 ): ListedBooking => ({ ...booking, machine, member })
 const Conflict = { 409: Type.Ref('ErrorBody'), 422: Type.Ref('ErrorBody') }
 
-async function machineBySlug(db: Db, spaceId: string, slug: string) {
-  const machine = await db.machine.findUnique({ where: { spaceId_slug: { spaceId, slug } } })
+/** The machine a booking is for: a hot read (through Prisma's query engine it cost ~6× the CPU, see hotRows). */
+async function machineBySlug(db: Db, spaceId: string, slug: string): Promise<Machine> {
+  const [machine] = await hotRows<Machine>(
+    db,
+    Prisma.sql`SELECT * FROM "Machine" WHERE "spaceId" = ${spaceId} AND "slug" = ${slug}`,
+  )
   if (!machine) throw notFound(`machine "${slug}"`)
   return machine
 }

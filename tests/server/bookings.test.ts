@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pgWrites } from '../../server/db/client.js'
+import { directReads, pgWrites } from '../../server/db/client.js'
 import type { Booking } from '../../server/db/generated/sqlite/client.js'
 import { hashSecret } from '../../server/lib/secrets.js'
 import { localDayStart } from '../../server/lib/time.js'
@@ -250,6 +250,17 @@ describe('bookings under concurrency', () => {
       where: { machine: { slug: 'cnc-1' }, status: 'confirmed' },
     })
     expect(stored).toBe(1)
+  })
+})
+
+describe('a booking’s reads', () => {
+  it('skip Prisma’s query engine: the caller, their membership and the machine are hot reads', async () => {
+    const book = (hour: number) =>
+      staff.post(url, { machine: 'laser-1', start: paris(9, hour), end: paris(9, hour + 1) })
+    expect((await book(8)).statusCode).toBe(201) // a write: the next request reads the caller again
+    const before = directReads(server.database.db)
+    expect((await book(9)).statusCode).toBe(201)
+    expect(directReads(server.database.db) - before).toBe(3)
   })
 })
 
