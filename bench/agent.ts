@@ -19,6 +19,8 @@ import { type Figure, options, percentile, progress, ratio, round } from './repo
 import { type BenchBroker, type BenchServer, benchDatabase, clearRetained, runTag, startBenchServer } from './server.js'
 
 const rows = (n: number) => (options.quick ? Math.max(20, Math.round(n / 5)) : n)
+/** Warm-up taps: --quick keeps the 200 of before, so that it runs within two minutes. */
+const warmUpTaps = (n: number) => (options.quick ? Math.max(20, Math.round(n / 20)) : n)
 /** Taps (and bare round trips) each p99 is taken from. */
 const TAPS = 2000
 /**
@@ -281,7 +283,7 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     restoreCores = cores.restore
     const where = cores.apart ? 'server on a core of its own, as on its own machine' : 'server sharing the cores'
     progress('agent: tap → relay with the server online (and the bare round trip in turn)')
-    await tapToRelay(hardware, rows(WARM_UP)) // an even number: the machine ends off
+    await tapToRelay(hardware, warmUpTaps(WARM_UP)) // an even number: the machine ends off
     if (cores.apart && database.provider === 'postgresql') {
       // PostgreSQL is elsewhere too: the backends serving the server's connections, and its
       // own processes (WAL writer, checkpointer…), which have no database.
@@ -342,7 +344,7 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
     // The agent alone: measured once, with the embedded broker gone with the server.
     if (!broker.url) {
       progress('agent: tap → relay with the server and broker gone (and the bare round trip in turn)')
-      for (let tap = 0; tap < rows(OFFLINE_WARM_UP); tap++) {
+      for (let tap = 0; tap < warmUpTaps(OFFLINE_WARM_UP); tap++) {
         clock.t += 1000
         agent.tap('cnc-1', '0B0056CD78')
         await new Promise((resolve) => setImmediate(resolve)) // the agent's loop turns between taps
