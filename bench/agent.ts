@@ -1,7 +1,8 @@
 // Agent figures: tap → relay over pseudo-terminals (server online and offline) against a
-// bare byte round trip over pseudo-terminals of the same kind, timed in turn with the taps; decision time at 10 000 members
-// against a bare Map lookup; revocation → enforcement against a bare MQTT round trip;
-// a 10 000-event offline backlog drained against 10 000 bare MQTT messages.
+// bare byte round trip over pseudo-terminals of the same kind, timed in turn with the taps;
+// decision time at 10 000 members against a bare Map lookup; revocation → enforcement
+// against a bare MQTT round trip; a 10 000-event offline backlog drained against 10 000
+// bare MQTT messages.
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -95,7 +96,8 @@ async function tapToRelay(hardware: Hardware, count: number) {
   try {
     return await hardware.series(count, '0A0012AB34', TAP_GAP_MS)
   } catch (error) {
-    throw new Error(`${(error as Error).message} at tap ${(error as { at: number }).at}; ${await explainMissedTap()}`)
+    const at = (error as { at: number }).at
+    throw new Error(`${(error as Error).message} (step ${at + 1} of the series, taps and bare round trips); ${await explainMissedTap()}`)
   }
 }
 

@@ -1,8 +1,8 @@
 // On a Pi the server runs on another machine: while tap → relay is measured, the server
 // (and a broker of its own) keep to one core, and the bench's process (the agent and the
 // load) with the processes it started for the agent's side (the pseudo-terminals' socat,
-// the baseline's echo) to the others, so the server's work on the taps
-// does not queue the agent behind it. With one core, or without taskset, nothing changes.
+// the baseline's echo) to the others, so the server's work on the taps does not queue the
+// agent behind it. With one core, or without taskset, nothing changes.
 import { execFileSync } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 
