@@ -97,7 +97,9 @@ async function tapToRelay(hardware: Hardware, count: number) {
     return await hardware.series(count, '0A0012AB34', TAP_GAP_MS)
   } catch (error) {
     const at = (error as { at: number }).at
-    throw new Error(`${(error as Error).message} (step ${at + 1} of the series, taps and bare round trips); ${await explainMissedTap()}`)
+    throw new Error(
+      `${(error as Error).message} (step ${at + 1} of the series, taps and bare round trips); ${await explainMissedTap()}`,
+    )
   }
 }
 
