@@ -250,8 +250,7 @@ export class AgentStore {
   atomically<T>(fn: () => T): T {
     const before = this.nextSeq
     try {
-      const result = this.commit(this.db.transaction(fn))
-      return result
+      return this.commit(this.db.transaction(fn))
     } catch (error) {
       this.nextSeq = before // the rolled-back events never existed
       throw error

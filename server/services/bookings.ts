@@ -142,7 +142,7 @@ export async function saveBooking(
       status: { in: activeStatuses },
       start: { lt: d.end },
       end: { gt: d.start },
-      ...(d.moving ? { id: { not: d.moving.id } } : {}),
+      id: { not: saved.id },
     },
   })
   throw new AppError(
@@ -157,11 +157,10 @@ export async function saveBooking(
 
 /** saveBooking's two statements in one transaction; the rows written (0: the slot was taken). */
 async function saveOnSqlite(db: Db, b: Booking, moving: boolean): Promise<number> {
-  const { sql, join, empty } = Prisma
-  const free = sql`NOT EXISTS (SELECT 1 FROM "Booking" o
-    WHERE o."machineId" = ${b.machineId} AND o."status" IN (${join(activeStatuses)})
-    AND o."start" < ${b.end} AND o."end" > ${b.start}
-    ${moving ? sql`AND o."id" <> ${b.id}` : empty})`
+  // The booking itself never conflicts (a new one's id matches no row).
+  const free = Prisma.sql`NOT EXISTS (SELECT 1 FROM "Booking" o
+    WHERE o."machineId" = ${b.machineId} AND o."status" IN (${Prisma.join(activeStatuses)})
+    AND o."start" < ${b.end} AND o."end" > ${b.start} AND o."id" <> ${b.id})`
   const write = moving
     ? db.$executeRaw`UPDATE "Booking" SET "start" = ${b.start}, "end" = ${b.end}, "note" = ${b.note},
       "updatedAt" = ${b.updatedAt} WHERE "id" = ${b.id} AND ${free}`

@@ -275,10 +275,18 @@ describe('a booking’s write', () => {
       const member = await db.membership.findFirstOrThrow({
         where: { spaceId: space.id, person: { email: 'staff@demo.fablab' } },
       })
-      const draft = (start: string, end: string, moving?: Booking) => ({
-        ...{ space, machine, member, byStaff: true, now: new Date(), moving },
-        ...{ start: new Date(start), end: new Date(end) },
-      })
+      const draft = (start: string, end: string, moving?: Booking) => {
+        return {
+          space,
+          machine,
+          member,
+          start: new Date(start),
+          end: new Date(end),
+          byStaff: true,
+          now: new Date(),
+          moving,
+        }
+      }
       const before = pgWrites(db)
       const booked = await saveBooking(db, draft(paris(9, 10), paris(9, 11)), { note: 'first' })
       const moved = await saveBooking(db, draft(paris(9, 12), paris(9, 13), booked), {})
