@@ -2,11 +2,20 @@
 // are kept while the database's change stamp stands still, and read again after any write:
 // this process's (before its answer returns), another connection's (SQLite's data_version,
 // PostgreSQL's NOTIFY), on both databases (npm run test:postgres runs it on PostgreSQL).
+// Requests go over HTTP, as clients send them: another connection's write shows to the
+// requests read from their sockets after it (on SQLite the stamp is read once a turn).
 import { once } from 'node:events'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { changeFeedOf, changeStamp, type Db, directReads, sqlitePath } from '../../server/db/client.js'
+import {
+  changeFeedOf,
+  changeStamp,
+  type Db,
+  directReads,
+  sqlitePath,
+  sqliteStatementCounts,
+} from '../../server/db/client.js'
 import { StampedCache } from '../../server/db/stamped-cache.js'
 import { changesHeard, usingPostgres } from '../helpers/database.js'
 import { startTestServer, type TestClient, type TestServer } from '../helpers/server.js'
@@ -15,9 +24,11 @@ let server: TestServer
 let staff: TestClient
 let db: Db
 let token: string
+let origin: string
 
 beforeAll(async () => {
   server = await startTestServer()
+  origin = await server.app.listen({ port: 0, host: '127.0.0.1' })
   db = server.database.db
   staff = await server.as('staff@demo.fablab')
   const created = (await staff.post('/api/v1/auth/tokens', { name: 'kiosk' })).json()
@@ -61,8 +72,12 @@ async function writeElsewhere(sql: string, options = { await: 'heard' as 'heard'
   }
 }
 
-const withToken = (url: string, bearer = token) =>
-  server.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${bearer}` } })
+/** A GET over HTTP with an API token: status and body. */
+async function withToken(url: string, bearer = token) {
+  const res = await fetch(`${origin}${url}`, { headers: { authorization: `Bearer ${bearer}` } })
+  const body = await res.text()
+  return { statusCode: res.status, body, json: () => JSON.parse(body) }
+}
 const planning = '/api/v1/spaces/demo/bookings'
 
 describe('reads kept between requests', () => {
@@ -107,11 +122,12 @@ describe('reads kept between requests', () => {
   it("shows a role changed by another connection's write", async () => {
     await listening()
     const maker = await server.as('alice@demo.fablab')
-    expect((await maker.get('/api/v1/spaces/demo/members')).statusCode).toBe(403)
+    const makerToken = (await maker.post('/api/v1/auth/tokens', { name: 'alice' })).json().token
+    expect((await withToken('/api/v1/spaces/demo/members', makerToken)).statusCode).toBe(403)
     await writeElsewhere(
       `UPDATE "Membership" SET "role" = 'staff' WHERE "personId" = (SELECT "id" FROM "Person" WHERE "email" = 'alice@demo.fablab')`,
     )
-    expect((await maker.get('/api/v1/spaces/demo/members')).statusCode).toBe(200)
+    expect((await withToken('/api/v1/spaces/demo/members', makerToken)).statusCode).toBe(200)
   })
 
   if (usingPostgres()) {
@@ -135,6 +151,30 @@ describe('reads kept between requests', () => {
       expect(changeStamp(db)).not.toBeNull()
     })
   } else {
+    it("reads the stamp once a turn of the event loop, and again once it ran one of Prisma's statements", async () => {
+      const counts = sqliteStatementCounts(db)!
+      await new Promise(setImmediate)
+      const reads = counts.stamps
+      const stamp = changeStamp(db)
+      // Dozens of requests read in one turn share one read (each asks three or four times).
+      for (let i = 0; i < 10; i++) expect(changeStamp(db)).toBe(stamp)
+      expect(counts.stamps).toBe(reads + 1)
+      await new Promise(setImmediate)
+      expect(changeStamp(db)).toBe(stamp)
+      expect(counts.stamps).toBe(reads + 2)
+      // A write of this process shows at once, in the same turn: no request may answer from before it.
+      let turnEnded = false
+      setImmediate(() => {
+        turnEnded = true
+      })
+      await db.person.update({ where: { email: 'bob@demo.fablab' }, data: { name: 'Bob D.' } })
+      const updated = changeStamp(db)
+      expect(updated).not.toBe(stamp)
+      await db.$executeRaw`UPDATE "Person" SET "name" = 'Bob Durand' WHERE "email" = 'bob@demo.fablab'`
+      expect(changeStamp(db)).not.toBe(updated)
+      expect(turnEnded).toBe(false)
+    })
+
     it('keeps nothing inside an open transaction, whose writes the connection sees uncommitted', async () => {
       expect(changeStamp(db)).not.toBeNull()
       await db.$transaction(async (tx) => {
