@@ -4,7 +4,13 @@ import { type Db, hotRows } from '../db/client.js'
 import { type Booking, type Machine, type Membership, type Person, Prisma } from '../db/generated/sqlite/client.js'
 import { AppError, forbidden, notFound } from '../lib/errors.js'
 import { checkBookingRules, type ListedBooking, listBookings, saveBooking } from '../services/bookings.js'
-import { encodeAnswer, PlanningCache, planningEtag, planningVersion } from '../services/planning-cache.js'
+import {
+  chooseEncoding,
+  encodeAnswer,
+  PlanningCache,
+  planningEtag,
+  planningVersion,
+} from '../services/planning-cache.js'
 import { audit, findMember, type SpaceContext, spaceContext } from '../services/space-access.js'
 import { errorResponses, Id, IsoDateTime, Slug, SpaceParams, toDate } from './schemas.js'
 
@@ -130,10 +136,9 @@ export const bookingRoutes: FastifyPluginAsyncTypebox = async (app) => {
         .type('application/json; charset=utf-8')
         .header('vary', 'accept-encoding')
         .header('x-cache', cached ? 'hit' : 'miss') // for operators and the bench
-      if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
-        return reply.header('content-encoding', 'gzip').send(answer.gzip)
-      }
-      return reply.send(answer.json)
+      const encoding = chooseEncoding(request.headers['accept-encoding'])
+      if (encoding !== 'json') void reply.header('content-encoding', encoding)
+      return reply.send(answer[encoding])
     },
   )
 

@@ -7,30 +7,68 @@
 // unreachable; the memory they hold is bounded by bytes, least recently used first.
 import { createHash } from 'node:crypto'
 import { promisify } from 'node:util'
-import { constants, gzip } from 'node:zlib'
+import { brotliCompress, constants, gzip } from 'node:zlib'
 import { type Db, hotRows } from '../db/client.js'
 import { Prisma } from '../db/generated/sqlite/client.js'
 import { StampedCache } from '../db/stamped-cache.js'
 
 const gzipAsync = promisify(gzip)
+const brotliAsync = promisify(brotliCompress)
 
-/** An answer, as sent: the JSON bytes and the same gzipped (a week is ~400 kB of JSON, ~20 kB gzipped). */
+/**
+ * An answer, as sent: the JSON bytes, the same gzipped and in brotli (a busy week of 50
+ * machines: 440 kB of JSON, 31 kB gzipped, 19 kB in brotli).
+ */
 export interface Answer {
   json: Buffer
   gzip: Buffer
+  br: Buffer
 }
+
+export type Encoding = keyof Answer
 
 interface Entry {
   version: string
   answer: Answer
 }
 
-const sizeOf = (a: Answer) => a.json.length + a.gzip.length
+const sizeOf = (a: Answer) => a.json.length + a.gzip.length + a.br.length
 
-/** Encodes an answer once, for every request that will be sent it (compressed off the event loop). */
+/**
+ * Encodes an answer once, for every request that will be sent it (compressed off the event
+ * loop, ~3 ms for a busy week). Brotli at quality 5: 40 % fewer bytes than gzip's fastest
+ * level for the price of that level (higher qualities cost ×5 to ×250 for 2 to 18 % less),
+ * bytes every screen, and the server's own socket writes, no longer carry.
+ */
 export async function encodeAnswer(body: string): Promise<Answer> {
   const json = Buffer.from(body)
-  return { json, gzip: await gzipAsync(json, { level: constants.Z_BEST_SPEED }) }
+  const [gzipped, br] = await Promise.all([
+    gzipAsync(json, { level: constants.Z_BEST_SPEED }),
+    brotliAsync(json, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: json.length },
+    }),
+  ])
+  return { json, gzip: gzipped, br }
+}
+
+let lastAccepted: { header: string; encoding: Encoding } | null = null
+
+/**
+ * The encoding to send to a client with this Accept-Encoding: brotli, else gzip, else the
+ * JSON as is; one refused with q=0 is not sent. Clients send the same header every time:
+ * the last one's choice is kept.
+ */
+export function chooseEncoding(acceptEncoding: string | undefined): Encoding {
+  if (!acceptEncoding) return 'json'
+  if (lastAccepted?.header === acceptEncoding) return lastAccepted.encoding
+  const accepted = new Set<string>()
+  for (const part of acceptEncoding.toLowerCase().split(',')) {
+    const [name = '', ...parameters] = part.split(';').map((p) => p.trim())
+    if (!parameters.some((p) => /^q=0(\.0*)?$/.test(p))) accepted.add(name)
+  }
+  const encoding = accepted.has('br') ? 'br' : accepted.has('gzip') || accepted.has('*') ? 'gzip' : 'json'
+  lastAccepted = { header: acceptEncoding, encoding }
+  return encoding
 }
 
 export class PlanningCache {

@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib'
+import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { directReads, pgWrites } from '../../server/db/client.js'
 import type { Booking } from '../../server/db/generated/sqlite/client.js'
@@ -366,17 +366,27 @@ describe('the planning cache', () => {
     expect(await plan()).toHaveLength(1)
   })
 
-  it('sends the planning gzipped to clients that accept it', async () => {
-    const headers = { cookie: staff.cookie }
-    const plain = await server.app.inject({ method: 'GET', url: range(), headers })
-    const zipped = await server.app.inject({
-      method: 'GET',
-      url: range(),
-      headers: { ...headers, 'accept-encoding': 'gzip, deflate, br' },
-    })
-    expect(zipped.headers['content-encoding']).toBe('gzip')
-    expect(zipped.headers.vary).toContain('accept-encoding')
-    expect(gunzipSync(zipped.rawPayload).toString()).toBe(plain.body)
+  it('sends the planning in brotli to browsers, gzipped to clients that accept only gzip', async () => {
+    const get = (acceptEncoding?: string) =>
+      server.app.inject({
+        method: 'GET',
+        url: range(),
+        headers: { cookie: staff.cookie, ...(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {}) },
+      })
+    const plain = await get()
+    expect(plain.headers['content-encoding']).toBeUndefined()
+    const browser = await get('gzip, deflate, br, zstd')
+    expect(browser.headers['content-encoding']).toBe('br')
+    expect(browser.headers.vary).toContain('accept-encoding')
+    expect(brotliDecompressSync(browser.rawPayload).toString()).toBe(plain.body)
+    const gzipOnly = await get('gzip')
+    expect(gzipOnly.headers['content-encoding']).toBe('gzip')
+    expect(gunzipSync(gzipOnly.rawPayload).toString()).toBe(plain.body)
+    const brRefused = await get('br;q=0, gzip;q=0.5')
+    expect(brRefused.headers['content-encoding']).toBe('gzip')
+    const noneAccepted = await get('br;q=0, gzip;q=0')
+    expect(noneAccepted.headers['content-encoding']).toBeUndefined()
+    expect(noneAccepted.body).toBe(plain.body)
   })
 
   it('keeps a maker’s answer apart from staff’s for the same query', async () => {

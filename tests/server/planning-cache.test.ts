@@ -1,9 +1,9 @@
-import { gunzipSync } from 'node:zlib'
+import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { type Answer, encodeAnswer, PlanningCache, planningEtag } from '../../server/services/planning-cache.js'
 
-/** An answer of `text` bytes (no gzip: the byte counts below are the text's). */
-const answer = (text: string): Answer => ({ json: Buffer.from(text), gzip: Buffer.alloc(0) })
+/** An answer of `text` bytes (nothing compressed: the byte counts below are the text's). */
+const answer = (text: string): Answer => ({ json: Buffer.from(text), gzip: Buffer.alloc(0), br: Buffer.alloc(0) })
 const text = (a: Answer | undefined) => a?.json.toString()
 
 describe('PlanningCache', () => {
@@ -37,12 +37,16 @@ describe('PlanningCache', () => {
     expect(planningEtag('j', 'v1')).not.toBe(planningEtag('k', 'v1'))
   })
 
-  it('encodes an answer once as JSON bytes and gzip of the same', async () => {
-    const body = JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ id: `b${i}`, machine: 'laser-1' })))
+  it('encodes an answer once as JSON bytes, gzip and brotli of the same, brotli the smallest', async () => {
+    const body = JSON.stringify(
+      Array.from({ length: 500 }, (_, i) => ({ id: `b${(i * 7919).toString(36)}`, machine: `laser-${i % 7}` })),
+    )
     const encoded = await encodeAnswer(body)
     expect(encoded.json.toString()).toBe(body)
     expect(gunzipSync(encoded.gzip).toString()).toBe(body)
+    expect(brotliDecompressSync(encoded.br).toString()).toBe(body)
     expect(encoded.gzip.length).toBeLessThan(encoded.json.length / 5)
+    expect(encoded.br.length).toBeLessThan(encoded.gzip.length * 0.8)
   })
 })
 
