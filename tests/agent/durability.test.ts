@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { configProblems, loadAgentConfig } from '../../agent/core/config.js'
@@ -120,6 +121,44 @@ for (let i = 1; ; i++) {
     store.close()
     const reopened = new AgentStore(dir, 'seq-pi')
     expect(reopened.record('machine.state', 'laser-1', {}).seq).toBe(3)
+    reopened.close()
+  })
+
+  it('rebuilds an older outbox without the index on event ids, keeping its events and sequence', async () => {
+    const dir = tempDir()
+    const old = new Database(join(dir, 'agent.db'))
+    old.pragma('journal_mode = WAL')
+    old.exec(`
+      CREATE TABLE outbox (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, at TEXT NOT NULL, machine TEXT, body TEXT NOT NULL);
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE sessions (machine TEXT PRIMARY KEY, data TEXT NOT NULL);
+      INSERT INTO meta (key, value) VALUES ('acked', '7');
+    `)
+    const insert = old.prepare('INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?)')
+    for (const seq of [8, 9, 10])
+      insert.run(seq, `old-pi:e${seq}`, 'access.denied', '2026-11-30T08:00:00.000Z', 'laser-1', `{"seq":${seq}}`)
+    old.close()
+    const outboxIndexes = () => {
+      const db = new Database(join(dir, 'agent.db'), { readonly: true })
+      try {
+        return db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'").all()
+      } finally {
+        db.close()
+      }
+    }
+    expect(outboxIndexes()).toHaveLength(1)
+
+    const store = new AgentStore(dir, 'old-pi')
+    expect(outboxIndexes()).toEqual([])
+    expect(store.pending().map((e) => [e.seq, e.id, e.body])).toEqual([
+      [8, 'old-pi:e8', { seq: 8 }],
+      [9, 'old-pi:e9', { seq: 9 }],
+      [10, 'old-pi:e10', { seq: 10 }],
+    ])
+    expect(store.record('machine.state', 'laser-1', {}).seq).toBe(11)
+    store.close()
+    const reopened = new AgentStore(dir, 'old-pi') // already rebuilt: left as it is
+    expect(reopened.count()).toBe(4)
     reopened.close()
   })
 })
