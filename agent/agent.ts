@@ -57,6 +57,13 @@ export class Agent extends EventEmitter<AgentEvents> {
   mqtt: MqttClient | null = null
   private timers: NodeJS.Timeout[] = []
   private lastSent = 0
+  /**
+   * Bumped by every "send again from the oldest" (a new connection, the server announcing
+   * itself, silence): a batch on its way when one comes must not move lastSent past what
+   * was asked to go again. The server announcing itself in the middle of a 10 000-event
+   * send went unheard so, and the events sent before it listened waited for resendMs.
+   */
+  private sendRound = 0
   /** Monotonic time of the last acknowledgement: resending is about real time, not the decision clock. */
   private lastAckAt = 0
   private flushing = false
@@ -162,7 +169,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private onConnect() {
     const id = this.config.id
-    this.lastSent = 0
+    this.sendFromOldest()
     this.mqtt!.subscribe(
       [agentTopic(id, 'acks'), agentTopic(id, 'rights'), agentTopic(id, 'commands'), SERVER_ONLINE_TOPIC],
       { qos: 1 },
@@ -210,9 +217,14 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** Sends everything not acknowledged again, from the oldest. */
   private resendUnacknowledged() {
     if (!this.store.count()) return
-    this.lastSent = 0
+    this.sendFromOldest()
     this.lastAckAt = performance.now()
     void this.flush()
+  }
+
+  private sendFromOldest() {
+    this.lastSent = 0
+    this.sendRound++
   }
 
   /** Sends the outbox in order, in batches, until nothing is left unsent; each event once on disk. */
@@ -223,6 +235,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       for (;;) {
         await this.store.synced()
         if (this.stopped || !this.mqtt.connected) break
+        const round = this.sendRound
         const batch = this.store.sendable(this.deps.batchSize ?? 500, this.lastSent)
         // Nothing on disk left to send: done, unless commits made meanwhile are on their way.
         if (!batch.length && this.store.allOnDisk) break
@@ -233,7 +246,7 @@ export class Agent extends EventEmitter<AgentEvents> {
             this.mqtt!.publishAsync(agentTopic(this.config.id, 'events'), JSON.stringify(e), { qos: 1 }),
           ),
         )
-        this.lastSent = batch.at(-1)!.seq
+        if (round === this.sendRound) this.lastSent = batch.at(-1)!.seq
       }
     } catch (error) {
       this.log('warn', 'events not sent yet', { error: (error as Error).message })

@@ -10,13 +10,13 @@ import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Agent } from '../../agent/agent.js'
 import { AgentStore } from '../../agent/core/outbox.js'
-import { agentTopic } from '../../protocol/mqtt.js'
+import { agentTopic, SERVER_ONLINE_TOPIC } from '../../protocol/mqtt.js'
 import { buildApp } from '../../server/app.js'
 import { openDb } from '../../server/db/client.js'
 import { hashSecret } from '../../server/lib/secrets.js'
 import { brokerSecurity } from '../../server/mqtt/access.js'
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../server/mqtt/broker.js'
-import { testBrokerCredentials } from '../helpers/broker.js'
+import { connectClient, testBrokerCredentials } from '../helpers/broker.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { mqttConnected, testConfig } from '../helpers/server.js'
 
@@ -163,6 +163,69 @@ describe('outages', () => {
     } finally {
       await patient.stop()
       rmSync(patientDir, { recursive: true, force: true })
+    }
+  })
+
+  it('the server announcing itself during a long send has it start again from the oldest', async () => {
+    const db = database.db
+    const demo = await db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
+    const record = await db.agent.create({
+      data: { spaceId: demo.id, slug: 'busy-pi', name: 'Busy Pi', credentialHash: hashSecret('busy-token') },
+    })
+    await db.machine.updateMany({ where: { slug: 'cnc-1' }, data: { agentId: record.id } })
+    const busyDir = mkdtempSync(join(tmpdir(), 'fablab-busy-'))
+    // Batches of 2, and resending on silence alone after ten minutes: only the announcement counts.
+    const busy = new Agent(
+      {
+        id: 'busy-pi',
+        server: base,
+        mqtt: broker.url,
+        token: 'busy-token',
+        dataDir: busyDir,
+        machines: [{ machine: 'cnc-1', reader: { type: 'fake' }, relay: { type: 'fake' } }],
+      },
+      { simulate: true, now: () => clock, tickMs: 50, resendMs: 600_000, batchSize: 2, log: () => {} },
+    )
+    // Where the server would listen, as a server that has not subscribed yet would not.
+    const listener = await connectClient(broker.url, { ...testBrokerCredentials.server })
+    const received: number[] = []
+    listener.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString()).seq))
+    await listener.subscribeAsync(agentTopic('busy-pi', 'events'), { qos: 1 })
+    const port = Number(new URL(base).port)
+    try {
+      const rights = once(busy, 'rights')
+      await busy.start()
+      await rights
+      await stopServer()
+      await busy.flush() // the agent's own events so far
+      const before = received.length
+      const earlier = new Set(busy.store.pending().map((e) => e.seq))
+      for (let i = 0; i < 10; i++) busy.tap('cnc-1', '0B0056CD78')
+      const queued = busy.store.pending().map((e) => e.seq)
+      const firstTap = queued.find((seq) => !earlier.has(seq))
+      // The announcement arrives once the first batch is out, the rest still to go.
+      const client = busy.mqtt!
+      const sendable = busy.store.sendable.bind(busy.store)
+      let batches = 0
+      vi.spyOn(busy.store, 'sendable').mockImplementation((...args) => {
+        if (++batches === 2) client.emit('message', SERVER_ONLINE_TOPIC, Buffer.from('{}'), {} as never)
+        return sendable(...args)
+      })
+      const published = vi.spyOn(client, 'publishAsync')
+      await busy.flush()
+      vi.mocked(busy.store.sendable).mockRestore()
+      const sentEvents = published.mock.calls.filter(([topic]) => topic === agentTopic('busy-pi', 'events')).length
+      while (received.length - before < sentEvents) await new Promise((resolve) => listener.once('message', resolve))
+      const sent = received.slice(before)
+      // The new taps once, then everything not acknowledged again from the oldest.
+      expect(sent.filter((seq) => seq === firstTap)).toHaveLength(2)
+      expect(new Set(sent)).toEqual(new Set(queued))
+      published.mockRestore()
+    } finally {
+      if (!app) await startServer(port)
+      listener.end(true)
+      await busy.stop()
+      rmSync(busyDir, { recursive: true, force: true })
     }
   })
 
