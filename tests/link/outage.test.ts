@@ -52,6 +52,41 @@ async function drained() {
   while (agent.store.count() > 0) await once(agent, 'acked')
 }
 
+/**
+ * A second agent, owning the CNC, that resends on silence only after ten minutes (longer
+ * than a test may run): what it sends again, something else asked for. Started, with rights.
+ */
+async function cncAgent(slug: string, deps: { batchSize?: number } = {}) {
+  const db = database.db
+  const demo = await db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
+  const record = await db.agent.create({
+    data: { spaceId: demo.id, slug, name: slug, credentialHash: hashSecret(`${slug}-token`) },
+  })
+  await db.machine.updateMany({ where: { slug: 'cnc-1' }, data: { agentId: record.id } })
+  const dir = mkdtempSync(join(tmpdir(), `fablab-${slug}-`))
+  const agent = new Agent(
+    {
+      id: slug,
+      server: base,
+      mqtt: broker.url,
+      token: `${slug}-token`,
+      dataDir: dir,
+      machines: [{ machine: 'cnc-1', reader: { type: 'fake' }, relay: { type: 'fake' } }],
+    },
+    { simulate: true, now: () => clock, tickMs: 50, resendMs: 600_000, log: () => {}, ...deps },
+  )
+  const rights = once(agent, 'rights')
+  await agent.start()
+  await rights
+  return {
+    agent,
+    stop: async () => {
+      await agent.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
 function tapMany(count: number) {
   const times: string[] = []
   for (let i = 0; i < count; i++) {
@@ -128,29 +163,8 @@ describe('outages', () => {
   })
 
   it('a server restarted behind a broker that stayed up gets what it missed at once, not after resendMs', async () => {
-    const db = database.db
-    const demo = await db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
-    const record = await db.agent.create({
-      data: { spaceId: demo.id, slug: 'patient-pi', name: 'Patient Pi', credentialHash: hashSecret('patient-token') },
-    })
-    await db.machine.updateMany({ where: { slug: 'cnc-1' }, data: { agentId: record.id } })
-    const patientDir = mkdtempSync(join(tmpdir(), 'fablab-patient-'))
-    // Resending on silence alone would take ten minutes: longer than this test may run.
-    const patient = new Agent(
-      {
-        id: 'patient-pi',
-        server: base,
-        mqtt: broker.url,
-        token: 'patient-token',
-        dataDir: patientDir,
-        machines: [{ machine: 'cnc-1', reader: { type: 'fake' }, relay: { type: 'fake' } }],
-      },
-      { simulate: true, now: () => clock, tickMs: 50, resendMs: 600_000, log: () => {} },
-    )
+    const { agent: patient, stop } = await cncAgent('patient-pi')
     try {
-      const rights = once(patient, 'rights')
-      await patient.start()
-      await rights
       const port = Number(new URL(base).port)
       await stopServer()
       // Sent to the broker at once, while no server listens: the broker keeps nothing.
@@ -159,33 +173,15 @@ describe('outages', () => {
       expect(patient.store.count()).toBe(5)
       await startServer(port)
       while (patient.store.count() > 0) await once(patient, 'acked')
-      expect(await db.agentEvent.count({ where: { agent: { slug: 'patient-pi' } } })).toBe(5)
+      expect(await database.db.agentEvent.count({ where: { agent: { slug: 'patient-pi' } } })).toBe(5)
     } finally {
-      await patient.stop()
-      rmSync(patientDir, { recursive: true, force: true })
+      await stop()
     }
   })
 
   it('the server announcing itself during a long send has it start again from the oldest', async () => {
-    const db = database.db
-    const demo = await db.space.findUniqueOrThrow({ where: { slug: 'demo' } })
-    const record = await db.agent.create({
-      data: { spaceId: demo.id, slug: 'busy-pi', name: 'Busy Pi', credentialHash: hashSecret('busy-token') },
-    })
-    await db.machine.updateMany({ where: { slug: 'cnc-1' }, data: { agentId: record.id } })
-    const busyDir = mkdtempSync(join(tmpdir(), 'fablab-busy-'))
-    // Batches of 2, and resending on silence alone after ten minutes: only the announcement counts.
-    const busy = new Agent(
-      {
-        id: 'busy-pi',
-        server: base,
-        mqtt: broker.url,
-        token: 'busy-token',
-        dataDir: busyDir,
-        machines: [{ machine: 'cnc-1', reader: { type: 'fake' }, relay: { type: 'fake' } }],
-      },
-      { simulate: true, now: () => clock, tickMs: 50, resendMs: 600_000, batchSize: 2, log: () => {} },
-    )
+    // Batches of 2, and no resending on silence: only the announcement asks for it.
+    const { agent: busy, stop } = await cncAgent('busy-pi', { batchSize: 2 })
     // Where the server would listen, as a server that has not subscribed yet would not.
     const listener = await connectClient(broker.url, { ...testBrokerCredentials.server })
     const received: number[] = []
@@ -193,9 +189,6 @@ describe('outages', () => {
     await listener.subscribeAsync(agentTopic('busy-pi', 'events'), { qos: 1 })
     const port = Number(new URL(base).port)
     try {
-      const rights = once(busy, 'rights')
-      await busy.start()
-      await rights
       await stopServer()
       await busy.flush() // the agent's own events so far
       const before = received.length
@@ -224,8 +217,7 @@ describe('outages', () => {
     } finally {
       if (!app) await startServer(port)
       listener.end(true)
-      await busy.stop()
-      rmSync(busyDir, { recursive: true, force: true })
+      await stop()
     }
   })
 
