@@ -28,7 +28,7 @@ const warmUpTaps = (n: number) => (options.quick ? Math.max(20, Math.round(n / 2
  * run's taps and round trips, the overhead moved by ±0.35–0.42 ms (one standard
  * deviation) from one draw of 2 000 to the next, ±0.26–0.33 ms with 4 000.
  */
-const TAPS = 4000
+const TAPS = options.quick ? 400 : 4000
 /**
  * Taps come 5 ms apart on average (200 a second: no workshop comes near, the agent keeps
  * up). Back to back, each written as soon as the relay moved for the one before, they kept
@@ -307,7 +307,7 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
         cores.restore()
       }
     }
-    const online = await tapSeries(hardware, agent, options.quick ? 400 : TAPS)
+    const online = await tapSeries(hardware, agent, TAPS)
     figures.push(tapFigure('tap_to_relay_p99_ms', online, common, where))
 
     progress('agent: revocation → enforcement')
@@ -360,18 +360,17 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
         agent.tap('cnc-1', '0B0056CD78')
         await new Promise((resolve) => setImmediate(resolve)) // the agent's loop turns between taps
       }
-      const offline = await tapSeries(hardware, agent, options.quick ? 400 : TAPS)
+      const offline = await tapSeries(hardware, agent, TAPS)
       figures.push(tapFigure('tap_to_relay_offline_p99_ms', offline, { db: null, broker: null }))
-      restoreCores()
-      if (queuedSessions() > rows(10_000) / 10) {
-        // The series' sessions (2 000) would be twice the backlog's tenth: they are
-        // delivered now, and the backlog below is queued afresh.
-        server = await startBenchServer(database.url, ports, broker)
-        while (agent.store.count() > 0) await once(agent, 'acked')
-        await server.kill()
-      }
     }
     restoreCores()
+    if (queuedSessions() > rows(10_000) / 10) {
+      // The offline series' sessions (2 000) would be twice the backlog's tenth: they are
+      // delivered now, and the backlog below is queued afresh.
+      server = await startBenchServer(database.url, ports, broker)
+      while (agent.store.count() > 0) await once(agent, 'acked')
+      await server.kill()
+    }
 
     // The backlog, exactly 10 000 events: a tenth of that in sessions, as a workshop's day
     // offline would hold (a decision and a start, a decision and an end, each session priced

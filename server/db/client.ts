@@ -86,7 +86,7 @@ function reuseStatements(client: BetterSqlite3.Database, connection: SqliteConne
   // Whatever Prisma runs may write (a COMMIT counts as read-only for SQLite): the next stamp is read.
   const exec = client.exec.bind(client)
   client.exec = (sql: string) => {
-    connection.stampOfTurn = null
+    forgetStampOfTurn(connection)
     return exec(sql)
   }
   const withValues = (statement: BetterSqlite3.Statement, values: unknown[]) => ({
@@ -95,12 +95,12 @@ function reuseStatements(client: BetterSqlite3.Database, connection: SqliteConne
     columns: () => statement.columns(),
     raw: () => ({
       all: () => {
-        connection.stampOfTurn = null
+        forgetStampOfTurn(connection)
         return statement.raw(true).all(...values)
       },
     }),
     run: () => {
-      connection.stampOfTurn = null
+      forgetStampOfTurn(connection)
       return statement.run(...values)
     },
   })

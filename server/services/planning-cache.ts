@@ -51,24 +51,17 @@ export async function encodeAnswer(body: string): Promise<Answer> {
   return { json, gzip: gzipped, br }
 }
 
-let lastAccepted: { header: string; encoding: Encoding } | null = null
-
 /**
  * The encoding to send to a client with this Accept-Encoding: brotli, else gzip, else the
- * JSON as is; one refused with q=0 is not sent. Clients send the same header every time:
- * the last one's choice is kept.
+ * JSON as is; one refused with q=0 is not sent.
  */
 export function chooseEncoding(acceptEncoding: string | undefined): Encoding {
-  if (!acceptEncoding) return 'json'
-  if (lastAccepted?.header === acceptEncoding) return lastAccepted.encoding
   const accepted = new Set<string>()
-  for (const part of acceptEncoding.toLowerCase().split(',')) {
+  for (const part of (acceptEncoding ?? '').toLowerCase().split(',')) {
     const [name = '', ...parameters] = part.split(';').map((p) => p.trim())
     if (!parameters.some((p) => /^q=0(\.0*)?$/.test(p))) accepted.add(name)
   }
-  const encoding = accepted.has('br') ? 'br' : accepted.has('gzip') || accepted.has('*') ? 'gzip' : 'json'
-  lastAccepted = { header: acceptEncoding, encoding }
-  return encoding
+  return accepted.has('br') ? 'br' : accepted.has('gzip') || accepted.has('*') ? 'gzip' : 'json'
 }
 
 export class PlanningCache {

@@ -312,14 +312,12 @@ describe('the planning cache', () => {
   const day = 25
   const range = () => `${url}?from=${paris(day, 0)}&to=${paris(day + 1, 0)}`
   const plan = async (who: TestClient = staff) => (await who.get(range())).json() as { id: string; status: string }[]
+  /** The planning as staff asks for it, with these request headers. */
+  const planWith = (headers: Record<string, string>) =>
+    server.app.inject({ method: 'GET', url: range(), headers: { cookie: staff.cookie, ...headers } })
 
   it('answers again unchanged with 304 to the ETag it gave, and 200 once the planning changed', async () => {
-    const conditional = (etag?: string) =>
-      server.app.inject({
-        method: 'GET',
-        url: range(),
-        headers: { cookie: staff.cookie, ...(etag ? { 'if-none-match': etag } : {}) },
-      })
+    const conditional = (etag?: string) => planWith(etag ? { 'if-none-match': etag } : {})
     const first = await conditional()
     expect(first.statusCode).toBe(200)
     expect(first.headers['cache-control']).toBe('private, no-cache')
@@ -367,12 +365,7 @@ describe('the planning cache', () => {
   })
 
   it('sends the planning in brotli to browsers, gzipped to clients that accept only gzip', async () => {
-    const get = (acceptEncoding?: string) =>
-      server.app.inject({
-        method: 'GET',
-        url: range(),
-        headers: { cookie: staff.cookie, ...(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {}) },
-      })
+    const get = (acceptEncoding?: string) => planWith(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {})
     const plain = await get()
     expect(plain.headers['content-encoding']).toBeUndefined()
     const browser = await get('gzip, deflate, br, zstd')
