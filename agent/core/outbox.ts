@@ -167,7 +167,12 @@ export class AgentStore {
     this.syncFile = options.syncFile ?? ((fd, done) => fdatasync(fd, done))
     this.onSyncError = options.onSyncError ?? (() => {})
     this.clock = options.clock ?? (() => performance.now())
-    this.checkpointer = new Checkpointer(file, { gate: options.checkpointGate, onError: options.onCheckpointError })
+    this.checkpointer = new Checkpointer(file, {
+      gate: options.checkpointGate,
+      onError: options.onCheckpointError,
+      restartWrite:
+        "INSERT INTO meta (key, value) VALUES ('wal_restarted_at', datetime('now')) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    })
     // What an earlier run committed is on disk before anything is sent; so is the WAL's name.
     this.walFd = openSync(`${file}-wal`, constants.O_RDONLY | constants.O_CREAT)
     fdatasyncSync(this.walFd)
@@ -277,11 +282,16 @@ export class AgentStore {
     return this.checkpointer.idle()
   }
 
-  /** Runs fn in one transaction: what it records is committed (and synced) once, all or nothing. */
+  /**
+   * Runs fn in one transaction: what it records is committed (and synced) once, all or
+   * nothing. IMMEDIATE, as the trim's: the checkpointer's thread writes too (restartWrite),
+   * and a transaction holding the write lock from its start waits for it (busy timeout)
+   * where one that read first would fail.
+   */
   atomically<T>(fn: () => T): T {
     const before = this.nextSeq
     try {
-      return this.commit(this.db.transaction(fn))
+      return this.commit(this.db.transaction(fn).immediate)
     } catch (error) {
       this.nextSeq = before // the rolled-back events never existed
       throw error
@@ -322,7 +332,7 @@ export class AgentStore {
       this.db.transaction(() => {
         this.sql.trim.run(seq)
         this.sql.acked.run(String(seq))
-      }),
+      }).immediate,
       false,
     )
   }

@@ -1,7 +1,17 @@
 // What the agent recorded survives a kill -9 at any instant; the rights cache survives
 // restarts; a broken agent.yaml is refused with every problem listed.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -106,6 +116,35 @@ for (let i = 1; ; i++) {
     await store.checkpointed()
     expect(store.pending(1, tap.seq - 1)[0]?.body).toEqual({ during: true })
     store.close()
+  })
+
+  it('starts the WAL over on the checkpointer’s thread: no tap’s commit flushes its new header', async () => {
+    const dir = tempDir()
+    const store = new AgentStore(dir, 'restart-pi')
+    // The WAL's header: its checkpoint sequence (bytes 12–15) and salts (16–23) change each
+    // time it starts over, a write SQLite flushes to disk before that commit's frames.
+    const walHeader = () => {
+      const fd = openSync(join(dir, 'agent.db-wal'), 'r')
+      try {
+        const header = Buffer.alloc(32)
+        readSync(fd, header, 0, 32, 0)
+        return header
+      } finally {
+        closeSync(fd)
+      }
+    }
+    for (let i = 0; i < CHECKPOINT_COMMITS; i++) store.record('access.denied', 'laser-1', { i })
+    const before = walHeader()
+    expect(store.checkpointIfDue()).toBe(true)
+    await store.checkpointed()
+    const restarted = walHeader()
+    expect(restarted.readUInt32BE(12)).toBe(before.readUInt32BE(12) + 1) // by the thread
+    store.record('access.granted', 'laser-1', { tap: true })
+    expect(walHeader()).toEqual(restarted) // the tap's commit followed on, nothing to flush
+    store.close()
+    const reopened = new AgentStore(dir, 'restart-pi')
+    expect(reopened.count()).toBe(CHECKPOINT_COMMITS + 1)
+    reopened.close()
   })
 
   it('never reuses a sequence after acknowledged events are dropped', async () => {
