@@ -227,10 +227,25 @@ export class AgentStore {
     this.commitsSinceCheckpoint++
     if (flush) {
       this.commits++
-      this.requestSync()
+      this.syncSoon()
     }
     return result
   }
+
+  private syncSoon = (() => {
+    let scheduled = false
+    const sync = () => {
+      scheduled = false
+      this.requestSync()
+    }
+    // After the turn that committed: the relay command that waited for the commit leaves
+    // first, before a thread of the pool wakes up for the flush (on a busy core, it ran first).
+    return () => {
+      if (scheduled) return
+      scheduled = true
+      setImmediate(sync)
+    }
+  })()
 
   /** Commits since the WAL was last moved into the database. */
   private commitsSinceCheckpoint = 0

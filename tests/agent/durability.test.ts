@@ -213,12 +213,17 @@ describe('outbox flushes to disk', () => {
     })
     return { dir, store, flushes }
   }
+  /** The store asks for a flush in the turn after the commit's. */
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
   it('flushes one commit at a time: what is committed meanwhile shares the next flush', async () => {
     const { store, flushes } = slowDisk()
     const first = store.record('access.denied', 'laser-1', { i: 1 })
     const firstOnDisk = store.synced()
+    expect(flushes).toHaveLength(0) // asked for after this turn
+    await nextTurn()
     for (let i = 2; i <= 4; i++) store.record('access.denied', 'laser-1', { i })
+    await nextTurn()
     expect(flushes).toHaveLength(1)
     flushes.shift()!()
     await firstOnDisk
@@ -239,6 +244,7 @@ describe('outbox flushes to disk', () => {
     const { store, flushes } = slowDisk((error) => errors.push(error))
     store.record('access.denied', 'laser-1', {})
     const settled = store.synced()
+    await nextTurn()
     flushes.shift()!(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))
     await settled
     expect(errors.map((e) => e.message)).toEqual(['EIO: i/o error, fdatasync'])
@@ -249,11 +255,13 @@ describe('outbox flushes to disk', () => {
   it('closes with a flush under way, keeping everything', async () => {
     const { dir, store, flushes } = slowDisk()
     for (let i = 0; i < 3; i++) store.record('access.denied', 'laser-1', { i })
+    await nextTurn()
+    store.record('access.denied', 'laser-1', { i: 3 }) // not in the flush under way
     store.close() // flushes what is left itself before closing
     await store.synced() // resolves at once once closed
     flushes.shift()!() // the flush under way ends after the close, harmlessly
     const reopened = new AgentStore(dir, 'disk-pi')
-    expect(reopened.sendable(10)).toHaveLength(3) // on disk: sendable from the start
+    expect(reopened.sendable(10)).toHaveLength(4) // on disk: sendable from the start
     reopened.close()
   })
 })
