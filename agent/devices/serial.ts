@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events'
 import { stat } from 'node:fs/promises'
 import { SerialPort, SerialPortMock } from 'serialport'
+import { linuxBindingOnTheLoop } from './linux-serial.js'
 import type { DeviceHealth } from './types.js'
 
 export type SerialPortLike = InstanceType<typeof SerialPort> | InstanceType<typeof SerialPortMock>
@@ -12,7 +13,6 @@ export type PortFactory = (options: { path: string; baudRate: number }) => Seria
 /** A serialport binding: the real one, or @serialport/binding-mock's MockBinding. */
 export type SerialBinding = typeof SerialPort.binding | typeof SerialPortMock.binding
 
-export const realPorts: PortFactory = ({ path, baudRate }) => new SerialPort({ path, baudRate, autoOpen: false })
 /** Ports of @serialport/binding-mock (MockBinding.createPort(path) first), for tests. */
 export const mockPorts: PortFactory = ({ path, baudRate }) => new SerialPortMock({ path, baudRate, autoOpen: false })
 
@@ -31,6 +31,12 @@ export function portsFor(binding: SerialBinding): PortFactory {
   }
   return factory
 }
+
+/** Real devices: on Linux (a Pi) read and written on the event loop (linux-serial.ts). */
+export const realPorts: PortFactory =
+  process.platform === 'linux'
+    ? portsFor(linuxBindingOnTheLoop)
+    : ({ path, baudRate }) => new SerialPort({ path, baudRate, autoOpen: false })
 
 export interface RetryOptions {
   /** Delay before the first reopen attempt, in ms (default 1000). */
