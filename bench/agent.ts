@@ -352,6 +352,10 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
 
     const ports = { http: Number(new URL(server.http).port), mqtt: Number(new URL(server.mqtt).port) }
     await server.kill()
+    // Nothing to keep apart any more: the agent's side has the machine, as on a Pi. Kept to
+    // one core, it waited there behind the host's other services (seen with `perf sched`:
+    // socat queued 2 ms behind two of them) while the other core idled.
+    restoreCores()
     // The agent alone: measured once, with the embedded broker gone with the server.
     if (!broker.url) {
       progress('agent: tap → relay with the server and broker gone (and the bare round trip in turn)')
@@ -363,7 +367,6 @@ export async function agentFigures(postgresBase: string | null, broker: BenchBro
       const offline = await tapSeries(hardware, agent, TAPS)
       figures.push(tapFigure('tap_to_relay_offline_p99_ms', offline, { db: null, broker: null }))
     }
-    restoreCores()
     if (queuedSessions() > rows(10_000) / 10) {
       // The offline series' sessions (2 000) would be twice the backlog's tenth: they are
       // delivered now, and the backlog below is queued afresh.
