@@ -232,20 +232,20 @@ export class AgentStore {
     return result
   }
 
-  private syncSoon = (() => {
-    let scheduled = false
-    const sync = () => {
-      scheduled = false
+  private syncScheduled = false
+  /**
+   * Asks for the flush in the turn after the commit's: the relay command that waited for
+   * the commit leaves first, before a thread of the pool wakes up for the disk (on a busy
+   * core, that thread ran first).
+   */
+  private syncSoon() {
+    if (this.syncScheduled) return
+    this.syncScheduled = true
+    setImmediate(() => {
+      this.syncScheduled = false
       this.requestSync()
-    }
-    // After the turn that committed: the relay command that waited for the commit leaves
-    // first, before a thread of the pool wakes up for the flush (on a busy core, it ran first).
-    return () => {
-      if (scheduled) return
-      scheduled = true
-      setImmediate(sync)
-    }
-  })()
+    })
+  }
 
   /** Commits since the WAL was last moved into the database. */
   private commitsSinceCheckpoint = 0

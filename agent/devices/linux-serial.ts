@@ -29,7 +29,7 @@ class LinuxPortOnTheLoop extends LinuxPortBinding {
       try {
         const bytesRead = readSync(this.fd, buffer, offset, length, null)
         // 0 bytes from a terminal in raw mode: it hung up (a pulled USB adapter).
-        if (bytesRead === 0) throw new Error(`serial device hung up`)
+        if (bytesRead === 0) throw new Error('the serial device hung up')
         return { buffer, bytesRead }
       } catch (error) {
         if (!wouldBlock(error as NodeJS.ErrnoException)) throw error
