@@ -9,14 +9,19 @@
 import { readSync, writeSync } from 'node:fs'
 import { BindingsError, LinuxBinding, type LinuxOpenOptions, LinuxPortBinding } from '@serialport/bindings-cpp'
 
-/** Nothing to read, or no room to write, just now: the watcher says when. */
-const wouldBlock = (error: NodeJS.ErrnoException) =>
-  error.code === 'EAGAIN' || error.code === 'EWOULDBLOCK' || error.code === 'EINTR'
-
-/** The stream takes any error but a cancelled one for the device gone (and closes the port). */
-const closedPort = () => new BindingsError('Port is not open', { canceled: true })
+/** A read's or a write's count, or null when the descriptor has nothing or no room just now. */
+function unlessItWouldBlock(call: () => number): number | null {
+  try {
+    return call()
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return null
+    throw error
+  }
+}
 
 class LinuxPortOnTheLoop extends LinuxPortBinding {
+  /** Resolves when the watcher says the descriptor is ready. */
   private ready(event: 'readable' | 'writable') {
     return new Promise<void>((resolve, reject) =>
       this.poller.once(event, (error) => (error ? reject(error) : resolve())),
@@ -25,30 +30,28 @@ class LinuxPortOnTheLoop extends LinuxPortBinding {
 
   override async read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
     for (;;) {
-      if (this.fd === null) throw closedPort()
-      try {
-        const bytesRead = readSync(this.fd, buffer, offset, length, null)
-        // 0 bytes from a terminal in raw mode: it hung up (a pulled USB adapter).
-        if (bytesRead === 0) throw new Error('the serial device hung up')
-        return { buffer, bytesRead }
-      } catch (error) {
-        if (!wouldBlock(error as NodeJS.ErrnoException)) throw error
+      const fd = this.fd
+      // Cancelled: the stream takes any other error for the device gone.
+      if (fd === null) throw new BindingsError('Port is not open', { canceled: true })
+      const bytesRead = unlessItWouldBlock(() => readSync(fd, buffer, offset, length, null))
+      if (bytesRead === null) {
+        await this.ready('readable')
+        continue
       }
-      await this.ready('readable')
+      // 0 bytes from a terminal in raw mode: it hung up (a pulled USB adapter).
+      if (bytesRead === 0) throw new Error('the serial device hung up')
+      return { buffer, bytesRead }
     }
   }
 
   override async write(buffer: Buffer): Promise<void> {
     let offset = 0
     while (offset < buffer.length) {
-      if (this.fd === null) throw new Error('Port is not open')
-      try {
-        offset += writeSync(this.fd, buffer, offset)
-        continue
-      } catch (error) {
-        if (!wouldBlock(error as NodeJS.ErrnoException)) throw error
-      }
-      await this.ready('writable')
+      const fd = this.fd
+      if (fd === null) throw new Error('Port is not open')
+      const written = unlessItWouldBlock(() => writeSync(fd, buffer, offset))
+      if (written === null) await this.ready('writable')
+      else offset += written
     }
   }
 }
